@@ -1,0 +1,183 @@
+import APIServer
+import FerryMetrics
+import Foundation
+import KubeAPI
+import Logging
+import NIOCore
+import NIOHTTP1
+import NIOPosix
+import NIOSSL
+import ServiceLifecycle
+import Store
+
+/// Everything `ferry server` is configured with.
+public struct ServerOptions: Sendable {
+    public var dataDir = "./.ferry"
+    public var apiListen = "127.0.0.1:6443"
+    public var serviceCIDR = "10.96.0.0/12"
+    public var nodePortRange = "30000-32767"
+    public var clusterDomain = "cluster.local"
+    public var metricsListen = "127.0.0.1:10249"
+    public var logLevel = Logger.Level.info
+
+    public init() {}
+}
+
+/// A one-line, user-facing startup failure.
+public struct StartupError: Error, CustomStringConvertible {
+    public var description: String
+    public init(_ d: String) { description = d }
+}
+
+/// Parses `HOST:PORT` / `[v6]:PORT`.
+public func parseHostPort(_ s: String, flag: String) throws -> (host: String, port: Int) {
+    var host: Substring
+    var portText: Substring
+    if s.hasPrefix("[") {
+        guard let close = s.firstIndex(of: "]") else { throw StartupError("invalid \(flag) \(s): expected HOST:PORT") }
+        host = s[s.index(after: s.startIndex)..<close]
+        portText = s[s.index(after: close)...].dropFirst()
+    } else {
+        guard let colon = s.lastIndex(of: ":") else { throw StartupError("invalid \(flag) \(s): expected HOST:PORT") }
+        host = s[..<colon]
+        portText = s[s.index(after: colon)...]
+    }
+    guard let port = Int(portText), (0...65535).contains(port) else {
+        throw StartupError("invalid \(flag) \(s): port must be 0-65535")
+    }
+    if host.isEmpty { host = "0.0.0.0" }
+    return (String(host), port)
+}
+
+/// Wraps an `HTTPServer` as a lifecycle `Service`.
+struct HTTPService: Service {
+    let server: HTTPServer
+    func run() async throws {
+        try await withGracefulShutdownHandler {
+            try await server.run()
+        } onGracefulShutdown: {
+            Task { await server.close() }
+        }
+    }
+}
+
+struct MetricsHandler: HTTPHandler {
+    let exporter: MetricsExporter
+    func handle(_ request: HTTPRequest) async -> HTTPResult {
+        var h = HTTPHeaders()
+        switch request.path {
+        case "/metrics":
+            h.add(name: "Content-Type", value: "text/plain; version=0.0.4; charset=utf-8")
+            return .full(status: .ok, headers: h, body: exporter.exposition())
+        case "/healthz", "/livez", "/readyz":
+            h.add(name: "Content-Type", value: "text/plain; charset=utf-8")
+            return .full(status: .ok, headers: h, body: Array("ok".utf8))
+        default:
+            return .full(status: .notFound, headers: h, body: Array("404 page not found\n".utf8))
+        }
+    }
+}
+
+public enum FerryServer {
+    /// Runs `ferry server` until SIGINT/SIGTERM.
+    public static func run(_ opts: ServerOptions) async throws {
+        var logger = Logger(label: "ferry")
+        logger.logLevel = opts.logLevel
+        let exporter = MetricsExporter.bootstrap()
+
+        let (apiHost, apiPort) = try parseHostPort(opts.apiListen, flag: "--api-listen")
+        let (metricsHost, metricsPort) = try parseHostPort(opts.metricsListen, flag: "--metrics-listen")
+        let range = opts.nodePortRange.split(separator: "-").compactMap { Int($0) }
+        guard range.count == 2, range[0] > 0, range[0] <= range[1], range[1] <= 65535 else {
+            throw StartupError("invalid --node-port-range \(opts.nodePortRange): expected A-B, e.g. 30000-32767")
+        }
+        let cidrs = opts.serviceCIDR.split(separator: ",").map { String($0).trimmingCharacters(in: .whitespaces) }
+        for c in cidrs {
+            do { _ = try ServiceCIDR(c) } catch { throw StartupError("invalid --service-cidr \(c): \(error.message)") }
+        }
+
+        // Data dir: must exist (or be creatable) and be writable.
+        let dir = (opts.dataDir as NSString).standardizingPath
+        let absDir = dir.hasPrefix("/") ? dir : FileManager.default.currentDirectoryPath + "/" + dir
+        do {
+            try FileManager.default.createDirectory(atPath: absDir, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
+        } catch {
+            throw StartupError("cannot create data dir \(absDir): \((error as NSError).localizedDescription)")
+        }
+        guard access(absDir, W_OK) == 0 else {
+            throw StartupError("data dir \(absDir) is not writable: \(String(cString: strerror(errno)))")
+        }
+
+        let store: Store
+        do { store = try Store(path: absDir + "/state.db") } catch {
+            throw StartupError("cannot open store \(absDir)/state.db: \(error)")
+        }
+        let allocPreview = try ServiceAllocations(cidrs: cidrs, nodePorts: range[0]...range[1])
+        var sanIPs = ["127.0.0.1", "::1"]
+        if apiHost != "0.0.0.0" && apiHost != "::" && !sanIPs.contains(apiHost) { sanIPs.append(apiHost) }
+        if let k = allocPreview.reservedAddress(offset: 1) { sanIPs.append(k) }
+        let hosts = [
+            "localhost", "kubernetes", "kubernetes.default", "kubernetes.default.svc",
+            "kubernetes.default.svc.\(opts.clusterDomain)",
+        ]
+        let pki: PKI
+        do { pki = try PKI.loadOrCreate(dir: absDir, hosts: hosts, ips: sanIPs) } catch {
+            throw StartupError("cannot create TLS material in \(absDir): \(error)")
+        }
+        var tlsConfig = TLSConfiguration.makeServerConfiguration(
+            certificateChain: try NIOSSLCertificate.fromPEMBytes(Array(pki.servingCertPEM.utf8)).map { .certificate($0) },
+            privateKey: .privateKey(try NIOSSLPrivateKey(bytes: Array(pki.servingKeyPEM.utf8), format: .pem)))
+        tlsConfig.minimumTLSVersion = .tlsv12
+        tlsConfig.applicationProtocols = ["http/1.1"]
+        let tls = try NIOSSLContext(configuration: tlsConfig)
+
+        let clientHost = (apiHost == "0.0.0.0" || apiHost == "::") ? "127.0.0.1" : apiHost
+        let clientHostPort = clientHost.contains(":") ? "[\(clientHost)]:\(apiPort)" : "\(clientHost):\(apiPort)"
+        let config = APIServerConfig(
+            serviceCIDRs: cidrs, nodePortRange: range[0]...range[1], advertiseAddress: clientHostPort,
+            apiPort: apiPort, token: pki.adminToken)
+        let handler = try APIHandler(store: store, config: config, logger: logger)
+        try await handler.ensureClusterDefaults()
+
+        let group = MultiThreadedEventLoopGroup.singleton
+        let apiServer = try await HTTPServer.bind(host: apiHost, port: apiPort, tls: tls, handler: handler, group: group, logger: logger)
+        let metricsServer: HTTPServer
+        do {
+            metricsServer = try await HTTPServer.bind(
+                host: metricsHost, port: metricsPort, tls: nil, handler: MetricsHandler(exporter: exporter), group: group, logger: logger)
+        } catch {
+            await apiServer.close()
+            throw error
+        }
+
+        let kubeconfigPath = absDir + "/kubeconfig.yaml"
+        do {
+            try pki.kubeconfig(server: "https://\(clientHostPort)").write(toFile: kubeconfigPath, atomically: true, encoding: .utf8)
+            _ = chmod(kubeconfigPath, 0o600)
+        } catch {
+            throw StartupError("cannot write \(kubeconfigPath): \((error as NSError).localizedDescription)")
+        }
+
+        logger.info("ferry API server listening", metadata: ["address": "https://\(clientHostPort)"])
+        logger.info("metrics listening", metadata: ["address": "http://\(metricsHost):\(metricsPort)/metrics"])
+        let banner = """
+            Ferry is running. API server: https://\(clientHostPort)
+            Kubeconfig: \(kubeconfigPath)
+            Use it with:
+              export KUBECONFIG=\(kubeconfigPath)
+              kubectl get svc
+
+            """
+        FileHandle.standardOutput.write(Data(banner.utf8))
+
+        let serviceGroup = ServiceGroup(
+            configuration: .init(
+                services: [
+                    .init(service: HTTPService(server: apiServer)),
+                    .init(service: HTTPService(server: metricsServer)),
+                ],
+                gracefulShutdownSignals: [.sigterm, .sigint],
+                logger: logger))
+        try await serviceGroup.run()
+    }
+}

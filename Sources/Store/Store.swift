@@ -1,0 +1,306 @@
+import Foundation
+import GRDB
+import KubeAPI
+import Synchronization
+
+/// One stored object at the revision of its last write.
+public struct StoredObject: Sendable {
+    public let key: String
+    public let revision: Int64
+    /// The object, with `metadata.resourceVersion` set to `revision`.
+    public let value: JSON
+}
+
+/// What a write closure decides, given the current object.
+public enum WriteAction: Sendable {
+    /// Store this object (its `metadata.resourceVersion` is set by the store).
+    case put(JSON)
+    case delete
+    /// Change nothing: the caller gets the current object back and no revision is spent.
+    case none
+}
+
+/// The outcome of `Store.write`.
+public struct WriteResult: Sendable {
+    public let previous: StoredObject?
+    /// The current object after the write; nil when deleted or absent.
+    public let current: StoredObject?
+    /// The deleted object (with the deletion revision) when the action was `.delete`.
+    public let deleted: StoredObject?
+    /// Whether a new revision was written.
+    public let changed: Bool
+}
+
+public enum StoreEventType: String, Sendable {
+    case added = "ADDED"
+    case modified = "MODIFIED"
+    case deleted = "DELETED"
+}
+
+/// A committed change, as delivered to watchers.
+public struct StoreEvent: Sendable {
+    public let type: StoreEventType
+    public let key: String
+    public let revision: Int64
+    /// New state; for DELETED the last state with `resourceVersion` = deletion revision.
+    public let object: JSON
+    /// State before this event (nil for ADDED); needed for selector transitions.
+    public let previous: JSON?
+}
+
+public enum StoreError: Error, Equatable {
+    /// The requested revision has been compacted out of the history window.
+    case expired(requested: Int64, oldest: Int64)
+    case database(String)
+}
+
+/// SQLite-backed, log-structured object store (kine-style): every write appends a row whose id is
+/// the new global revision. The current state and a recent-event window are kept in memory; all
+/// writes are serialized on GRDB's writer queue and acknowledged only after a durable commit
+/// (WAL, `synchronous=FULL`).
+public final class Store: Sendable {
+    private let pool: DatabasePool
+    private let state: Mutex<State>
+    /// Number of recent events kept for watch replay.
+    public let historyLimit: Int
+
+    struct Watcher {
+        let prefix: String
+        let continuation: AsyncStream<StoreEvent>.Continuation
+    }
+
+    struct State {
+        var objects: [String: StoredObject] = [:]
+        var revision: Int64 = 0
+        var history: [StoreEvent] = []  // ring, oldest first
+        var historyStart = 0
+        /// Oldest revision a watch may start *after* (events with revision > this are replayable).
+        var compactedThrough: Int64 = 0
+        var watchers: [Int: Watcher] = [:]
+        var nextWatcherID = 0
+
+        mutating func appendHistory(_ e: StoreEvent, limit: Int) {
+            if history.count < limit {
+                history.append(e)
+            } else {
+                history[historyStart] = e
+                historyStart = (historyStart + 1) % limit
+                compactedThrough = history[historyStart].revision - 1
+            }
+        }
+
+        func events(after rev: Int64) -> [StoreEvent] {
+            var out: [StoreEvent] = []
+            for i in 0..<history.count {
+                let e = history[(historyStart + i) % history.count]
+                if e.revision > rev { out.append(e) }
+            }
+            return out
+        }
+    }
+
+    public init(path: String, historyLimit: Int = 10_000) throws {
+        var config = Configuration()
+        config.prepareDatabase { db in
+            try db.execute(sql: "PRAGMA synchronous = FULL")
+        }
+        config.label = "ferry-store"
+        do {
+            pool = try DatabasePool(path: path, configuration: config)
+            try pool.write { db in
+                try db.execute(
+                    sql: """
+                        CREATE TABLE IF NOT EXISTS log (
+                          id INTEGER PRIMARY KEY AUTOINCREMENT,
+                          key TEXT NOT NULL,
+                          created INTEGER NOT NULL,
+                          deleted INTEGER NOT NULL,
+                          prev_revision INTEGER NOT NULL,
+                          value BLOB NOT NULL);
+                        CREATE INDEX IF NOT EXISTS log_key ON log(key, id);
+                        CREATE TABLE IF NOT EXISTS current (
+                          key TEXT PRIMARY KEY,
+                          revision INTEGER NOT NULL,
+                          value BLOB NOT NULL) WITHOUT ROWID;
+                        CREATE TABLE IF NOT EXISTS meta (name TEXT PRIMARY KEY, value INTEGER NOT NULL);
+                        """)
+            }
+        } catch {
+            throw StoreError.database("\(error)")
+        }
+        self.historyLimit = historyLimit
+        var st = State()
+        do {
+            try pool.read { db in
+                let rows = try Row.fetchCursor(db, sql: "SELECT key, revision, value FROM current")
+                while let row = try rows.next() {
+                    let key: String = row[0]
+                    let rev: Int64 = row[1]
+                    let data: Data = row[2]
+                    let v = try JSON.parse(data)
+                    st.objects[key] = StoredObject(key: key, revision: rev, value: v)
+                }
+                st.revision = try Int64.fetchOne(db, sql: "SELECT MAX(id) FROM log") ?? 0
+                // Rebuild the watch window from the log so watches resume across restarts.
+                let recent = try Row.fetchAll(
+                    db,
+                    sql: "SELECT id, key, created, deleted, prev_revision, value FROM log ORDER BY id DESC LIMIT ?",
+                    arguments: [historyLimit])
+                var prevCache: [Int64: JSON] = [:]
+                for row in recent.reversed() {
+                    let id: Int64 = row[0]
+                    let key: String = row[1]
+                    let created: Bool = row[2]
+                    let deleted: Bool = row[3]
+                    let prevRev: Int64 = row[4]
+                    let data: Data = row[5]
+                    let obj = try JSON.parse(data)
+                    var prev: JSON? = nil
+                    if prevRev > 0 {
+                        if let p = prevCache[prevRev] { prev = p }
+                        else if let d = try Data.fetchOne(db, sql: "SELECT value FROM log WHERE id = ?", arguments: [prevRev]) {
+                            prev = try JSON.parse(d)
+                        }
+                    }
+                    prevCache[id] = obj
+                    let type: StoreEventType = deleted ? .deleted : (created ? .added : .modified)
+                    st.history.append(StoreEvent(type: type, key: key, revision: id, object: obj, previous: prev))
+                }
+                let oldest = st.history.first?.revision ?? (st.revision + 1)
+                st.compactedThrough = oldest - 1
+            }
+        } catch {
+            throw StoreError.database("\(error)")
+        }
+        if st.history.count > historyLimit { st.history.removeFirst(st.history.count - historyLimit) }
+        state = Mutex(st)
+    }
+
+    /// The newest committed revision.
+    public var revision: Int64 { state.withLock { $0.revision } }
+
+    public func get(_ key: String) -> StoredObject? { state.withLock { $0.objects[key] } }
+
+    /// All objects whose key starts with `prefix`, sorted by key, and the revision they reflect.
+    public func list(prefix: String) -> (items: [StoredObject], revision: Int64) {
+        let (items, rev) = state.withLock { st in
+            (st.objects.values.filter { $0.key.hasPrefix(prefix) }, st.revision)
+        }
+        return (items.sorted { $0.key < $1.key }, rev)
+    }
+
+    /// Atomically reads the current object at `key`, lets `body` decide, and durably commits.
+    /// `body` runs on the store's single writer queue, so it may read/modify state guarded only by
+    /// that serialization (e.g. allocators); it must be fast and must not block.
+    public func write(
+        key: String, _ body: @escaping @Sendable (StoredObject?) throws -> WriteAction
+    ) async throws -> WriteResult {
+        try await pool.writeWithoutTransaction { db in
+            try self.performWrite(db: db, key: key, body: body)
+        }
+    }
+
+    private func performWrite(
+        db: Database, key: String, body: (StoredObject?) throws -> WriteAction
+    ) throws -> WriteResult {
+        let current = state.withLock { $0.objects[key] }
+        let action = try body(current)
+        let nextRev = state.withLock { $0.revision } + 1
+        switch action {
+        case .none:
+            return WriteResult(previous: current, current: current, deleted: nil, changed: false)
+        case .put(var obj):
+            obj.set(["metadata", "resourceVersion"], .string(String(nextRev)))
+            let bytes = Data(obj.serialized().utf8)
+            do {
+                try db.inTransaction {
+                    try db.execute(
+                        sql: "INSERT INTO log (id, key, created, deleted, prev_revision, value) VALUES (?, ?, ?, 0, ?, ?)",
+                        arguments: [nextRev, key, current == nil, current?.revision ?? 0, bytes])
+                    try db.execute(
+                        sql: "INSERT OR REPLACE INTO current (key, revision, value) VALUES (?, ?, ?)",
+                        arguments: [key, nextRev, bytes])
+                    return .commit
+                }
+            } catch {
+                throw StoreError.database("\(error)")
+            }
+            let stored = StoredObject(key: key, revision: nextRev, value: obj)
+            let event = StoreEvent(
+                type: current == nil ? .added : .modified, key: key, revision: nextRev, object: obj,
+                previous: current?.value)
+            publish(event) { $0.objects[key] = stored }
+            return WriteResult(previous: current, current: stored, deleted: nil, changed: true)
+        case .delete:
+            guard let current else {
+                return WriteResult(previous: nil, current: nil, deleted: nil, changed: false)
+            }
+            var obj = current.value
+            obj.set(["metadata", "resourceVersion"], .string(String(nextRev)))
+            let bytes = Data(obj.serialized().utf8)
+            do {
+                try db.inTransaction {
+                    try db.execute(
+                        sql: "INSERT INTO log (id, key, created, deleted, prev_revision, value) VALUES (?, ?, 0, 1, ?, ?)",
+                        arguments: [nextRev, key, current.revision, bytes])
+                    try db.execute(sql: "DELETE FROM current WHERE key = ?", arguments: [key])
+                    return .commit
+                }
+            } catch {
+                throw StoreError.database("\(error)")
+            }
+            let deleted = StoredObject(key: key, revision: nextRev, value: obj)
+            let event = StoreEvent(type: .deleted, key: key, revision: nextRev, object: obj, previous: current.value)
+            publish(event) { $0.objects[key] = nil }
+            return WriteResult(previous: current, current: nil, deleted: deleted, changed: true)
+        }
+    }
+
+    private func publish(_ event: StoreEvent, apply: (inout State) -> Void) {
+        let limit = historyLimit
+        state.withLock { st in
+            apply(&st)
+            st.revision = event.revision
+            st.appendHistory(event, limit: limit)
+            for w in st.watchers.values where event.key.hasPrefix(w.prefix) {
+                w.continuation.yield(event)
+            }
+        }
+    }
+
+    /// Events for keys under `prefix` with revision > `revision`, replayed from the history window
+    /// and then live. Throws `.expired` when that history has been compacted away.
+    public func watch(prefix: String, after revision: Int64) throws(StoreError) -> AsyncStream<StoreEvent> {
+        let (stream, continuation) = AsyncStream<StoreEvent>.makeStream(bufferingPolicy: .unbounded)
+        let result: Result<Int, StoreError> = state.withLock { st in
+            if revision < st.compactedThrough {
+                return .failure(.expired(requested: revision, oldest: st.compactedThrough + 1))
+            }
+            for e in st.events(after: revision) where e.key.hasPrefix(prefix) { continuation.yield(e) }
+            let id = st.nextWatcherID
+            st.nextWatcherID += 1
+            st.watchers[id] = Watcher(prefix: prefix, continuation: continuation)
+            return .success(id)
+        }
+        let id = try result.get()
+        continuation.onTermination = { [weak self] _ in
+            self?.state.withLock { _ = $0.watchers.removeValue(forKey: id) }
+        }
+        return stream
+    }
+
+    /// Number of live watchers (for metrics and tests).
+    public var watcherCount: Int { state.withLock { $0.watchers.count } }
+
+    /// Drops log rows that are superseded and older than the history window, keeping the DB small.
+    public func compact() async throws {
+        let keepAfter = state.withLock { $0.compactedThrough }
+        guard keepAfter > 0 else { return }
+        try await pool.write { db in
+            try db.execute(
+                sql: """
+                    DELETE FROM log WHERE id <= ? AND (deleted = 1 OR id NOT IN (SELECT revision FROM current))
+                    """, arguments: [keepAfter])
+        }
+    }
+}

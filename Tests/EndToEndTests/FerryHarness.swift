@@ -1,0 +1,160 @@
+import Foundation
+import Testing
+
+/// Locates a command on PATH; nil when missing (tests then record an explicit skip, never a pass).
+func which(_ tool: String) -> String? {
+    for dir in (ProcessInfo.processInfo.environment["PATH"] ?? "/usr/bin:/bin").split(separator: ":") {
+        let p = "\(dir)/\(tool)"
+        if FileManager.default.isExecutableFile(atPath: p) { return p }
+    }
+    return nil
+}
+
+/// The result of running a command.
+struct CommandResult: CustomStringConvertible {
+    var status: Int32
+    var stdout: String
+    var stderr: String
+    var description: String { "exit \(status)\nstdout:\n\(stdout)\nstderr:\n\(stderr)" }
+}
+
+/// Runs a command to completion with an optional stdin, bounded by `timeout` seconds.
+func run(_ path: String, _ args: [String], env: [String: String] = [:], stdin: String? = nil, timeout: Double = 60) throws -> CommandResult {
+    let p = Process()
+    p.executableURL = URL(fileURLWithPath: path)
+    p.arguments = args
+    var e = ProcessInfo.processInfo.environment
+    for (k, v) in env { e[k] = v }
+    p.environment = e
+    let out = Pipe(), err = Pipe(), inp = Pipe()
+    p.standardOutput = out
+    p.standardError = err
+    p.standardInput = inp
+    try p.run()
+    if let stdin { inp.fileHandleForWriting.write(Data(stdin.utf8)) }
+    try? inp.fileHandleForWriting.close()
+    // Drain pipes concurrently so large outputs cannot deadlock.
+    let outData = LockedData(), errData = LockedData()
+    let g = DispatchGroup()
+    g.enter()
+    DispatchQueue.global().async { outData.set(out.fileHandleForReading.readDataToEndOfFile()); g.leave() }
+    g.enter()
+    DispatchQueue.global().async { errData.set(err.fileHandleForReading.readDataToEndOfFile()); g.leave() }
+    let deadline = Date().addingTimeInterval(timeout)
+    while p.isRunning && Date() < deadline { usleep(10_000) }
+    if p.isRunning { p.terminate(); usleep(100_000); if p.isRunning { kill(p.processIdentifier, SIGKILL) } }
+    g.wait()
+    p.waitUntilExit()
+    return CommandResult(
+        status: p.terminationStatus, stdout: String(decoding: outData.get(), as: UTF8.self),
+        stderr: String(decoding: errData.get(), as: UTF8.self))
+}
+
+final class LockedData: @unchecked Sendable {
+    private var d = Data()
+    private let lock = NSLock()
+    func set(_ v: Data) { lock.lock(); d = v; lock.unlock() }
+    func get() -> Data { lock.lock(); defer { lock.unlock() }; return d }
+}
+
+/// A free TCP port on 127.0.0.1 (bound then released; good enough for tests).
+func freePort() -> Int {
+    let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+    defer { close(fd) }
+    var addr = sockaddr_in()
+    addr.sin_family = sa_family_t(AF_INET)
+    addr.sin_port = 0
+    addr.sin_addr.s_addr = inet_addr("127.0.0.1")
+    var len = socklen_t(MemoryLayout<sockaddr_in>.size)
+    _ = withUnsafePointer(to: &addr) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, len) } }
+    _ = withUnsafeMutablePointer(to: &addr) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(fd, $0, &len) } }
+    return Int(UInt16(bigEndian: addr.sin_port))
+}
+
+/// Path of the built `ferry` binary (next to the test bundle).
+func ferryBinary() throws -> String {
+    if let p = ProcessInfo.processInfo.environment["FERRY_BIN"] { return p }
+    var dir = URL(fileURLWithPath: #filePath)
+    for _ in 0..<3 { dir.deleteLastPathComponent() }
+    for cand in [".build/debug/ferry", ".build/release/ferry"] {
+        let p = dir.appendingPathComponent(cand).path
+        if FileManager.default.isExecutableFile(atPath: p) { return p }
+    }
+    throw HarnessError("ferry binary not found; run `swift build` first (or set FERRY_BIN)")
+}
+
+struct HarnessError: Error, CustomStringConvertible {
+    var description: String
+    init(_ d: String) { description = d }
+}
+
+/// A running `ferry server` on loopback with its own data dir, plus a kubectl wrapper.
+final class FerryServerProcess: @unchecked Sendable {
+    let dataDir: String
+    let apiPort: Int
+    let metricsPort: Int
+    let process: Process
+    let cacheDir: String
+    let logPath: String
+    var kubeconfig: String { dataDir + "/kubeconfig.yaml" }
+
+    init(dataDir: String? = nil, extraArgs: [String] = []) throws {
+        let base = FileManager.default.temporaryDirectory.appendingPathComponent("ferry-e2e-\(UUID().uuidString.prefix(8))").path
+        self.dataDir = dataDir ?? base + "/data"
+        cacheDir = base + "/kubecache"
+        logPath = base + "/server.log"
+        try FileManager.default.createDirectory(atPath: base, withIntermediateDirectories: true)
+        apiPort = freePort()
+        metricsPort = freePort()
+        process = try Self.launch(dataDir: self.dataDir, apiPort: apiPort, metricsPort: metricsPort, logPath: logPath, extraArgs: extraArgs)
+        try waitReady()
+    }
+
+    static func launch(dataDir: String, apiPort: Int, metricsPort: Int, logPath: String, extraArgs: [String]) throws -> Process {
+        let p = Process()
+        p.executableURL = URL(fileURLWithPath: try ferryBinary())
+        p.arguments = ["server", "--data-dir", dataDir, "--api-listen", "127.0.0.1:\(apiPort)", "--metrics-listen", "127.0.0.1:\(metricsPort)"] + extraArgs
+        FileManager.default.createFile(atPath: logPath, contents: nil)
+        let log = try FileHandle(forWritingTo: URL(fileURLWithPath: logPath))
+        log.seekToEndOfFile()
+        p.standardOutput = log
+        p.standardError = log
+        try p.run()
+        return p
+    }
+
+    func waitReady(timeout: Double = 30) throws {
+        let deadline = Date().addingTimeInterval(timeout)
+        while Date() < deadline {
+            if !process.isRunning { throw HarnessError("ferry exited early:\n\(serverLog())") }
+            if FileManager.default.fileExists(atPath: kubeconfig),
+                let r = try? run("/usr/bin/curl", ["-sk", "-o", "/dev/null", "-w", "%{http_code}", "https://127.0.0.1:\(apiPort)/readyz"], timeout: 5),
+                r.stdout == "200"
+            {
+                return
+            }
+            usleep(50_000)
+        }
+        throw HarnessError("ferry did not become ready:\n\(serverLog())")
+    }
+
+    func serverLog() -> String { (try? String(contentsOfFile: logPath, encoding: .utf8)) ?? "" }
+
+    /// Runs kubectl against this server with a private cache dir.
+    @discardableResult
+    func kubectl(_ args: [String], stdin: String? = nil, timeout: Double = 60) throws -> CommandResult {
+        guard let k = which("kubectl") else { throw HarnessError("kubectl not installed") }
+        return try run(k, ["--cache-dir", cacheDir] + args, env: ["KUBECONFIG": kubeconfig], stdin: stdin, timeout: timeout)
+    }
+
+    func kubectl(_ line: String, stdin: String? = nil) throws -> CommandResult {
+        try kubectl(line.split(separator: " ").map(String.init), stdin: stdin)
+    }
+
+    func stop(signal: Int32 = SIGTERM) {
+        if process.isRunning { kill(process.processIdentifier, signal) }
+        process.waitUntilExit()
+    }
+
+    deinit { stop(signal: SIGKILL) }
+}
