@@ -23,7 +23,7 @@ let package = Package(
         .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.13.0"),
     ],
     targets: [
-        .target(name: "KubeAPI", dependencies: [], exclude: []),
+        .target(name: "KubeAPI", dependencies: []),
         .target(name: "Store", dependencies: [
             "KubeAPI",
             .product(name: "GRDB", package: "GRDB.swift"),
@@ -59,7 +59,7 @@ let package = Package(
             "FerryApp",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
-        .testTarget(name: "KubeAPITests", dependencies: ["KubeAPI"], exclude: ["ValidationTests.swift", "AllocatorTests.swift"]),
+        .testTarget(name: "KubeAPITests", dependencies: ["KubeAPI"]),
         .testTarget(name: "StoreTests", dependencies: ["Store", "KubeAPI"]),
         .testTarget(name: "EndToEndTests", dependencies: ["ferry"]),
     ],

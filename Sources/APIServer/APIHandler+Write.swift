@@ -328,11 +328,9 @@ extension APIHandler {
             if contentType != "application/json-patch+json" {
                 warnings = try self.strictCheck(BodyDecoding.Decoded(object: patched, duplicates: decoded.duplicates), r, req)
             }
-            // The resourceVersion in the patched object is not a field to store.
-            patched.set(["metadata", "resourceVersion"], nil)
-            var old = cur.value
-            old.set(["metadata", "resourceVersion"], nil)
-            var fin = try self.finishUpdate(old: old, new: patched, r, subresource: subresource, manager: manager)
+            // The patch may only name the current resourceVersion (checked as a precondition).
+            patched.set(["metadata", "resourceVersion"], .string(String(cur.revision)))
+            var fin = try self.finishUpdate(old: cur.value, new: patched, r, subresource: subresource, manager: manager)
             fin.set(["metadata", "resourceVersion"], .string(String(cur.revision)))
             return fin
         }
@@ -398,9 +396,9 @@ extension APIHandler {
         let (result, _) = try await updateLoop(
             r, namespace: namespace, name: name, precondition: { _ in nil }, dryRun: dryRun
         ) { cur in
-            var live = cur.value
-            live.set(["metadata", "resourceVersion"], nil)
-            let merged = try self.ssaMerge(live: live, applied: appliedObject, r, name: name, manager: manager, force: force)
+            let live = cur.value
+            var merged = try self.ssaMerge(live: live, applied: appliedObject, r, name: name, manager: manager, force: force)
+            merged.set(["metadata", "resourceVersion"], .string(String(cur.revision)))
             var fin = try self.finishUpdate(old: live, new: merged, r, subresource: subresource, manager: nil)
             fin.set(["metadata", "managedFields"], merged.at("metadata", "managedFields"))
             fin.set(["metadata", "resourceVersion"], .string(String(cur.revision)))

@@ -177,7 +177,8 @@ struct SeedWalkthroughTests {
         defer { ferry.stop() }
         var r = try ferry.kubectl(["apply", "-f", "-"], stdin: seedService)
         #expect(r.stdout == "service/nginx created\n", "\(r)")
-        r = try ferry.kubectl(["patch", "svc", "nginx", "-p", #"{"spec":{"ports":[{"port":81,"name":"h2","targetPort":81}]}}"#])
+        // Strategic merge by port: 80 is kept (and named, since two ports need names), 81 is added.
+        r = try ferry.kubectl(["patch", "svc", "nginx", "-p", #"{"spec":{"ports":[{"port":81,"name":"h2","targetPort":81},{"port":80,"name":"http"}]}}"#])
         #expect(r.stdout == "service/nginx patched\n", "\(r)")
         r = try ferry.kubectl(["get", "svc", "nginx", "-o", "jsonpath={.spec.ports[*].port}"])
         #expect(r.stdout.split(separator: " ").sorted() == ["80", "81"], "\(r)")

@@ -19,14 +19,17 @@ import Testing
         #expect(cidr.usableCount == usable)
     }
 
-    @Test(arguments: ["", "10.0.0.0", "10.0.0.0/33", "10.0.0.256/24", "fd00::/129", "10.0.0.0/-1", "abc/8", "10.0.0.0/1a"])
+    @Test(arguments: [
+        "", "10.0.0.0", "10.0.0.0/33", "10.0.0.256/24", "fd00::/129", "10.0.0.0/-1", "abc/8", "10.0.0.0/1a",
+    ])
     func rejects(text: String) {
         #expect(throws: AllocationError.invalid) { try ServiceCIDR(text) }
     }
 
     @Test(arguments: [
         ("10.43.0.0/16", 1, "10.43.0.1"), ("10.43.0.0/16", 10, "10.43.0.10"), ("10.43.0.0/16", 65534, "10.43.255.254"),
-        ("10.96.0.0/12", 10, "10.96.0.10"), ("fd00:10:96::/112", 1, "fd00:10:96::1"), ("fd00:10:96::/112", 10, "fd00:10:96::a"),
+        ("10.96.0.0/12", 10, "10.96.0.10"), ("fd00:10:96::/112", 1, "fd00:10:96::1"),
+        ("fd00:10:96::/112", 10, "fd00:10:96::a"),
     ])
     func addresses(cidr: String, offset: Int, expected: String) throws {
         #expect(try ServiceCIDR(cidr).address(offset: offset) == expected)

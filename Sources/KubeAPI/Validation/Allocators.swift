@@ -17,6 +17,7 @@ public enum AllocationError: Error, Equatable, Sendable {
     /// The text is not an IP address or CIDR.
     case invalid
 
+    /// The upstream wording of this failure.
     public var message: String {
         switch self {
         case .alreadyAllocated: return "provided IP is already allocated"
@@ -36,14 +37,15 @@ public enum AllocationError: Error, Equatable, Sendable {
 /// addresses, as kube-apiserver's allocator does.
 public struct ServiceCIDR: Sendable, Equatable {
     /// The normalised CIDR, e.g. `10.96.0.0/12` (host bits cleared).
-    public var text: String
+    public private(set) var text: String
     /// `IPv4` or `IPv6`.
-    public var family: String
+    public private(set) var family: String
     let cidr: ParsedCIDR
     let base: UInt128
     /// How many addresses can be handed out (offsets 1...usableCount).
     public let usableCount: Int
 
+    /// Parses `10.96.0.0/12` or `fd00:10:96::/112`; throws `.invalid` for anything else.
     public init(_ text: String) throws(AllocationError) {
         guard let cidr = ParsedCIDR(text.trimmingCharacters(in: .whitespaces)) else { throw .invalid }
         self.cidr = cidr
@@ -117,7 +119,10 @@ struct OffsetScan: Sendable, Equatable {
             let start = random.next(below: size)
             for step in 0..<size {
                 let i = lo + (start + step) % size
-                if !used.contains(i) { used.insert(i); return i }
+                if !used.contains(i) {
+                    used.insert(i)
+                    return i
+                }
             }
         }
         return nil
@@ -135,9 +140,11 @@ struct OffsetScan: Sendable, Equatable {
 /// `min(max(16, size/16), 256)` addresses are kept for static use). Used addresses are kept in a set, so
 /// large IPv6 ranges cost nothing up front.
 public struct ClusterIPAllocator: Sendable {
+    /// The range this allocator serves.
     public let cidr: ServiceCIDR
     var scan: OffsetScan
 
+    /// An allocator with a random seed for its dynamic picks.
     public init(cidr: ServiceCIDR) { self.init(cidr: cidr, seed: UInt64.random(in: 0...UInt64.max)) }
 
     /// A deterministic allocator, for tests.
@@ -172,6 +179,7 @@ public struct ClusterIPAllocator: Sendable {
         scan.used.remove(offset - 1)
     }
 
+    /// Whether `ip` is currently held.
     public func isAllocated(_ ip: String) -> Bool {
         guard let parsed = ParsedIP(ip), let offset = cidr.offset(of: parsed) else { return false }
         return scan.used.contains(offset - 1)
@@ -185,9 +193,11 @@ public struct ClusterIPAllocator: Sendable {
 /// part above the lowest `min(max(16, size/32), 128)` ports (86 for the default range), which stay free
 /// for users who ask for a specific port.
 public struct NodePortAllocator: Sendable {
+    /// The port range this allocator serves.
     public let range: ClosedRange<Int>
     var scan: OffsetScan
 
+    /// An allocator with a random seed for its dynamic picks.
     public init(range: ClosedRange<Int>) { self.init(range: range, seed: UInt64.random(in: 0...UInt64.max)) }
 
     /// A deterministic allocator, for tests.
@@ -202,33 +212,41 @@ public struct NodePortAllocator: Sendable {
     /// The range as kube-apiserver prints it, e.g. `30000-32767`.
     public var rangeText: String { "\(range.lowerBound)-\(range.upperBound)" }
 
+    /// Reserves a specific port (a user-supplied `nodePort`).
     public mutating func allocate(_ port: Int) throws(AllocationError) {
         guard range.contains(port) else { throw .notInRange(validRange: rangeText) }
         if !scan.used.insert(port - range.lowerBound).inserted { throw .portAlreadyAllocated }
     }
 
+    /// Picks a free port, preferring the dynamic (upper) band.
     public mutating func allocateNext() throws(AllocationError) -> Int {
         guard let index = scan.next() else { throw .full }
         return range.lowerBound + index
     }
 
+    /// Frees a port; ports outside the range are ignored.
     public mutating func release(_ port: Int) {
         guard range.contains(port) else { return }
         scan.used.remove(port - range.lowerBound)
     }
 
+    /// Whether `port` is currently held.
     public func isAllocated(_ port: Int) -> Bool {
         range.contains(port) && scan.used.contains(port - range.lowerBound)
     }
 
+    /// How many ports are currently allocated.
     public var allocatedCount: Int { scan.used.count }
 }
 
 extension Validation {
     /// The 422 cause kube-apiserver reports when a requested clusterIP cannot be reserved:
     /// `spec.clusterIPs: Invalid value: []string{"10.0.0.5"}: failed to allocate IP 10.0.0.5: <reason>`.
-    public static func clusterIPAllocationError(clusterIPs: [String], ip: String, error: AllocationError) -> FieldError {
-        .invalid("spec.clusterIPs", rendered: ValidationGo.slice(clusterIPs), "failed to allocate IP \(ip): \(error.message)")
+    public static func clusterIPAllocationError(clusterIPs: [String], ip: String, error: AllocationError) -> FieldError
+    {
+        .invalid(
+            "spec.clusterIPs", rendered: ValidationGo.slice(clusterIPs), "failed to allocate IP \(ip): \(error.message)"
+        )
     }
 
     /// The 422 cause for a requested nodePort that cannot be reserved:

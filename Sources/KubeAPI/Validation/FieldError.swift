@@ -8,14 +8,17 @@ public struct FieldError: Error, Equatable, Sendable {
         case required, invalid, forbidden, notSupported, duplicate, tooLong, tooMany, `internal`
     }
 
+    /// Which kind of failure this is.
     public var type: ErrorType
     /// The JSON path of the field, e.g. `spec.ports[0].port`.
     public var field: String
     /// The offending value, already rendered as Go's `field.Error` renders it (strings quoted, numbers
     /// bare, `[]string{"a"}` for slices); nil when the message shows no value.
     public var badValue: String?
+    /// The explanation after the value, e.g. `must be between 1 and 65535, inclusive`; may be empty.
     public var detail: String
 
+    /// Creates an error; `badValue` must already be rendered (see `badValue`).
     public init(_ type: ErrorType, field: String, badValue: String?, detail: String) {
         self.type = type
         self.field = field
@@ -103,7 +106,8 @@ extension FieldError {
     }
 
     static func notSupported(_ field: String, rendered: String, _ supported: [String]) -> FieldError {
-        let detail = supported.isEmpty ? "" : "supported values: " + supported.map(ValidationGo.quote).joined(separator: ", ")
+        let detail =
+            supported.isEmpty ? "" : "supported values: " + supported.map(ValidationGo.quote).joined(separator: ", ")
         return FieldError(.notSupported, field: field, badValue: rendered, detail: detail)
     }
 
@@ -150,7 +154,8 @@ enum ValidationGo {
                     || scalar.properties.generalCategory == .unassigned
                 {
                     // Go escapes non-printable runes; the BMP ones as \uXXXX.
-                    out += scalar.value > 0xFFFF
+                    out +=
+                        scalar.value > 0xFFFF
                         ? String(format: "\\U%08x", scalar.value) : String(format: "\\u%04x", scalar.value)
                 } else {
                     out.unicodeScalars.append(scalar)
@@ -174,19 +179,23 @@ public enum Validation {
     /// Validates a create (`old == nil`) or an update of `object`, returning every error in kube-apiserver's
     /// order. Run `applyDefaults` first, as kube-apiserver defaults before it validates.
     public static func validate(_ object: JSON, resource: ResourceType, old: JSON?) -> [FieldError] {
+        let kindErrors: [FieldError]
         switch resource {
-        case .service: return validateService(object, old: old)
-        case .namespace: return validateNamespace(object, old: old)
-        case .secret: return validateSecret(object, old: old)
-        case .configMap: return validateConfigMap(object, old: old)
-        case .endpoints: return validateEndpoints(object, old: old)
-        case .endpointSlice: return validateEndpointSlice(object, old: old)
-        case .ingress: return validateIngress(object, old: old)
-        case .ingressClass: return validateIngressClass(object, old: old)
-        case .pod: return validatePod(object, old: old)
-        case .event: return validateEvent(object, old: old)
-        default: return []
+        case .service: kindErrors = validateService(object, old: old)
+        case .namespace: kindErrors = validateNamespace(object, old: old)
+        case .secret: kindErrors = validateSecret(object, old: old)
+        case .configMap: kindErrors = validateConfigMap(object, old: old)
+        case .endpoints: kindErrors = validateEndpoints(object, old: old)
+        case .endpointSlice: kindErrors = validateEndpointSlice(object, old: old)
+        case .ingress: kindErrors = validateIngress(object, old: old)
+        case .ingressClass: kindErrors = validateIngressClass(object, old: old)
+        case .pod: kindErrors = validatePod(object, old: old)
+        case .event: kindErrors = validateEvent(object, old: old)
+        default: kindErrors = []
         }
+        if old != nil { return commonMetaErrors(object, old: old, namespaced: resource.namespaced) + kindErrors }
+        if !kindErrors.isEmpty { return kindErrors }
+        return commonMetaErrors(object, old: nil, namespaced: resource.namespaced)
     }
 
     /// The `Status.message` of a 422: `Service "x" is invalid: <field>: <msg>` for one error, and

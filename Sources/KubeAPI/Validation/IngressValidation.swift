@@ -21,7 +21,8 @@ extension Validation {
                 !tlsSecretNameErrors($0.validationString("secretName")).isEmpty
             }
             opts.allowInvalidWildcardHostRule = old.validationArray("spec", "rules").contains {
-                $0.validationString("host").contains("*") && !validateIngressRuleValue($0, path: "", opts: IngressOptions()).isEmpty
+                $0.validationString("host").contains("*")
+                    && !validateIngressRuleValue($0, path: "", opts: IngressOptions()).isEmpty
             }
         }
         errs += validateObjectMeta(ing, requiresNamespace: true, nameCheck: nameIsDNSSubdomain)
@@ -33,7 +34,8 @@ extension Validation {
             {
                 // Upstream builds this path with Child(), hence the dot.
                 errs.append(
-                    .invalid("annotations." + classKey, annotation, "must match `ingressClassName` when both are specified"))
+                    .invalid(
+                        "annotations." + classKey, annotation, "must match `ingressClassName` when both are specified"))
             }
         }
         return errs
@@ -48,7 +50,8 @@ extension Validation {
         let rules = spec.validationArray("rules")
         let defaultBackend = spec["defaultBackend"].flatMap { $0.isNull ? nil : $0 }
         if rules.isEmpty && defaultBackend == nil {
-            let rendered = spec["rules"]?.arrayValue == nil ? "[]networking.IngressRule(nil)" : "[]networking.IngressRule{}"
+            let rendered =
+                spec["rules"]?.arrayValue == nil ? "[]networking.IngressRule(nil)" : "[]networking.IngressRule{}"
             errs.append(.invalid("spec", rendered: rendered, "either `defaultBackend` or `rules` must be specified"))
         }
         if let defaultBackend { errs += validateIngressBackend(defaultBackend, path: "spec.defaultBackend") }
@@ -74,7 +77,9 @@ extension Validation {
         for (t, tls) in spec.validationArray("tls").enumerated() {
             for (i, host) in (tls.validationStringArray("hosts") ?? []).enumerated() {
                 let path = "spec.tls[\(t)].hosts[\(i)]"
-                let msgs = host.contains("*") ? NameValidation.wildcardDNS1123Subdomain(host) : NameValidation.dns1123Subdomain(host)
+                let msgs =
+                    host.contains("*")
+                    ? NameValidation.wildcardDNS1123Subdomain(host) : NameValidation.dns1123Subdomain(host)
                 errs += msgs.map { .invalid(path, host, $0) }
             }
             if !opts.allowInvalidSecretName {
@@ -151,7 +156,9 @@ extension Validation {
             } else if !portName.isEmpty {
                 errs += NameValidation.portName(portName).map { .invalid(path + ".service.port.name", portName, $0) }
             } else if portNumber != 0 {
-                errs += NameValidation.portNumber(portNumber).map { .invalid(path + ".service.port.number", portNumber, $0) }
+                errs += NameValidation.portNumber(portNumber).map {
+                    .invalid(path + ".service.port.number", portNumber, $0)
+                }
             } else {
                 errs.append(.required(path, "port name or number is required"))
             }
@@ -171,7 +178,9 @@ extension Validation {
             if value.isEmpty {
                 errs.append(.required(path + "." + key))
             } else {
-                errs += NameValidation.pathSegmentName(value, prefix: false).map { .invalid(path + "." + key, value, $0) }
+                errs += NameValidation.pathSegmentName(value, prefix: false).map {
+                    .invalid(path + "." + key, value, $0)
+                }
             }
         }
         return errs
@@ -202,12 +211,16 @@ extension Validation {
 
     /// apimachinery `IsDomainPrefixedPath` (IngressClass controllers such as `k8s.io/ingress-nginx`).
     static func validateDomainPrefixedPath(_ path: String, _ value: String) -> [FieldError] {
-        guard let slash = value.firstIndex(of: "/"), slash != value.startIndex, value.index(after: slash) != value.endIndex else {
+        guard let slash = value.firstIndex(of: "/"), slash != value.startIndex,
+            value.index(after: slash) != value.endIndex
+        else {
             return [.invalid(path, value, "must be a domain-prefixed path (such as \"acme.io/foo\")")]
         }
-        let host = String(value[..<slash]), rest = String(value[value.index(after: slash)...])
+        let host = String(value[..<slash])
+        let rest = String(value[value.index(after: slash)...])
         var errs = NameValidation.dns1123Subdomain(host).map { FieldError.invalid(path, host, $0) }
-        let allowed = Set("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789/-._~%!$&'()*+,;=:".unicodeScalars)
+        let allowed = Set(
+            "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789/-._~%!$&'()*+,;=:".unicodeScalars)
         if !rest.unicodeScalars.allSatisfy(allowed.contains) {
             errs.append(
                 .invalid(
@@ -232,7 +245,9 @@ extension Validation {
                 errs.append(.required(path + ".namespace", "`parameters.scope` is set to 'Namespace'"))
             }
         case "Cluster":
-            if namespace != nil { errs.append(.forbidden(path + ".namespace", "`parameters.scope` is set to 'Cluster'")) }
+            if namespace != nil {
+                errs.append(.forbidden(path + ".namespace", "`parameters.scope` is set to 'Cluster'"))
+            }
         default:
             errs.append(.notSupported(path + ".scope", scope, ["Cluster", "Namespace"]))
         }

@@ -144,7 +144,8 @@ public enum NameValidation {
             errs.append("name part " + maxLenError(63))
         }
         if !matchesQualifiedNamePart(name) {
-            errs.append("name part " + regexError(qualifiedNameErrMsg, qualifiedNameFmt, "MyName", "my.name", "123-abc"))
+            errs.append(
+                "name part " + regexError(qualifiedNameErrMsg, qualifiedNameFmt, "MyName", "my.name", "123-abc"))
         }
         return errs
     }
@@ -223,10 +224,12 @@ public enum NameValidation {
 public struct ParsedIP: Sendable, Hashable {
     /// 4 bytes for IPv4, 16 for IPv6.
     public var bytes: [UInt8]
+    /// Whether this is an IPv4 address (including IPv4-mapped IPv6 input).
     public var isIPv4: Bool { bytes.count == 4 }
     /// `IPv4` or `IPv6`, as Service `ipFamilies` spell it.
     public var family: String { isIPv4 ? "IPv4" : "IPv6" }
 
+    /// Wraps raw bytes (4 or 16 of them).
     public init(bytes: [UInt8]) { self.bytes = bytes }
 
     /// Parses a textual address; nil when it is not one (zones such as `%eth0` are rejected, as in Go).
@@ -305,12 +308,17 @@ public struct ParsedIP: Sendable, Hashable {
         var groups: [UInt16] = []
         for i in stride(from: 0, to: 16, by: 2) { groups.append(UInt16(bytes[i]) << 8 | UInt16(bytes[i + 1])) }
         // Longest run of at least two zero groups, first one on ties.
-        var bestStart = -1, bestLen = 0, i = 0
+        var bestStart = -1
+        var bestLen = 0
+        var i = 0
         while i < 8 {
             if groups[i] == 0 {
                 var j = i
                 while j < 8 && groups[j] == 0 { j += 1 }
-                if j - i > bestLen && j - i >= 2 { bestStart = i; bestLen = j - i }
+                if j - i > bestLen && j - i >= 2 {
+                    bestStart = i
+                    bestLen = j - i
+                }
                 i = j
             } else {
                 i += 1
@@ -336,7 +344,9 @@ public struct ParsedIP: Sendable, Hashable {
 
 /// A parsed CIDR (`ParseCIDRSloppy`): the address with host bits cleared and the prefix length.
 public struct ParsedCIDR: Sendable, Hashable {
+    /// The network address (host bits cleared).
     public var network: ParsedIP
+    /// The prefix length in bits.
     public var prefixLength: Int
 
     /// Parses `addr/len`; nil when malformed or the length exceeds the family's width. An IPv4-mapped

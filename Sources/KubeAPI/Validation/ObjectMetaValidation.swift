@@ -74,9 +74,13 @@ extension Validation {
             if version.isEmpty || apiVersion.split(separator: "/", omittingEmptySubsequences: false).count > 2 {
                 errs.append(.invalid(ValidationPath.child(path, "apiVersion"), apiVersion, "version must not be empty"))
             }
-            if kind.isEmpty { errs.append(.invalid(ValidationPath.child(path, "kind"), kind, "kind must not be empty")) }
+            if kind.isEmpty {
+                errs.append(.invalid(ValidationPath.child(path, "kind"), kind, "kind must not be empty"))
+            }
             let name = ref.validationString("name")
-            if name.isEmpty { errs.append(.invalid(ValidationPath.child(path, "name"), name, "name must not be empty")) }
+            if name.isEmpty {
+                errs.append(.invalid(ValidationPath.child(path, "name"), name, "name must not be empty"))
+            }
             let uid = ref.validationString("uid")
             if uid.isEmpty { errs.append(.invalid(ValidationPath.child(path, "uid"), uid, "uid must not be empty")) }
             if group.isEmpty && version == "v1" && kind == "Event" {
@@ -119,14 +123,17 @@ extension Validation {
         for (i, f) in finalizers.enumerated() where !f.contains("/") && !standardFinalizers.contains(f) {
             errs.append(
                 .invalid(
-                    ValidationPath.index(path, i), f, "name is neither a standard finalizer name nor is it fully qualified"))
+                    ValidationPath.index(path, i), f,
+                    "name is neither a standard finalizer name nor is it fully qualified"))
         }
         return errs
     }
 
     /// core `ValidateObjectMeta` for a create: name (or generateName), namespace, labels, annotations,
     /// ownerReferences and finalizers, in upstream's order.
-    static func validateObjectMeta(_ object: JSON, requiresNamespace: Bool, nameCheck: NameCheck) -> [FieldError] {
+    static func validateObjectMeta(
+        _ object: JSON, requiresNamespace: Bool, nameCheck: NameCheck, kubeFinalizers: Bool = true
+    ) -> [FieldError] {
         let meta = object["metadata"] ?? .object([:])
         var errs: [FieldError] = []
         let generateName = meta.validationString("generateName")
@@ -157,13 +164,13 @@ extension Validation {
         errs += validateOwnerReferences(meta.validationArray("ownerReferences"), "metadata.ownerReferences")
         let finalizers = meta.validationStringArray("finalizers") ?? []
         errs += validateFinalizers(finalizers, "metadata.finalizers")
-        errs += validateKubeFinalizerNames(finalizers, "metadata.finalizers")
+        if kubeFinalizers { errs += validateKubeFinalizerNames(finalizers, "metadata.finalizers") }
         return errs
     }
 
     /// core `ValidateObjectMetaUpdate`. Server-owned timestamps are not compared: Ferry's server copies
     /// them from the stored object before validating.
-    static func validateObjectMetaUpdate(_ object: JSON, old: JSON) -> [FieldError] {
+    static func validateObjectMetaUpdate(_ object: JSON, old: JSON, kubeFinalizers: Bool = true) -> [FieldError] {
         let meta = object["metadata"] ?? .object([:])
         let oldMeta = old["metadata"] ?? .object([:])
         var errs: [FieldError] = []
@@ -194,13 +201,18 @@ extension Validation {
         errs += validateLabels(meta.validationStringMap("labels"), "metadata.labels")
         errs += validateAnnotations(meta.validationStringMap("annotations"), "metadata.annotations")
         errs += validateOwnerReferences(meta.validationArray("ownerReferences"), "metadata.ownerReferences")
-        errs += validateKubeFinalizerNames(finalizers, "metadata.finalizers")
+        if kubeFinalizers { errs += validateKubeFinalizerNames(finalizers, "metadata.finalizers") }
         return errs
     }
 
-    /// Create-or-update metadata validation, as each kind's `Validate`/`ValidateUpdate` starts.
-    static func validateMeta(_ object: JSON, old: JSON?, requiresNamespace: Bool, nameCheck: NameCheck) -> [FieldError] {
-        if let old { return validateObjectMetaUpdate(object, old: old) }
-        return validateObjectMeta(object, requiresNamespace: requiresNamespace, nameCheck: nameCheck)
+    /// The generic registry's own metadata checks (apiserver `rest.BeforeCreate`/`BeforeUpdate`): on update
+    /// they run before the kind's validation (so metadata errors can appear twice, as upstream); on create
+    /// they run only when the kind's validation passed.
+    static func commonMetaErrors(_ object: JSON, old: JSON?, namespaced: Bool) -> [FieldError] {
+        let pathSegment: NameCheck = { NameValidation.pathSegmentName($0, prefix: $1) }
+        var errs = validateObjectMeta(
+            object, requiresNamespace: namespaced, nameCheck: pathSegment, kubeFinalizers: false)
+        if let old { errs += validateObjectMetaUpdate(object, old: old, kubeFinalizers: false) }
+        return errs
     }
 }

@@ -12,7 +12,9 @@ extension Validation {
         for f in ns.validationStringArray("spec", "finalizers") ?? [] {
             errs += NameValidation.qualifiedName(f).map { .invalid("spec.finalizers", f, $0) }
             if !f.contains("/") && !standardFinalizers.contains(f) {
-                errs.append(.invalid("spec.finalizers", f, "name is neither a standard finalizer name nor is it fully qualified"))
+                errs.append(
+                    .invalid(
+                        "spec.finalizers", f, "name is neither a standard finalizer name nor is it fully qualified"))
             }
         }
         if let old { errs += validateObjectMetaUpdate(ns, old: old) }
@@ -157,7 +159,9 @@ extension Validation {
         var total = 0
         for key in data.keys.sorted() {
             errs += NameValidation.configMapKey(key).map { .invalid("data[\(key)]", key, $0) }
-            if binary[key] != nil { errs.append(.invalid("data[\(key)]", key, "duplicate of key present in binaryData")) }
+            if binary[key] != nil {
+                errs.append(.invalid("data[\(key)]", key, "duplicate of key present in binaryData"))
+            }
             total += data[key]?.stringValue?.utf8.count ?? 0
         }
         for key in binary.keys.sorted() {
@@ -177,12 +181,15 @@ extension Validation {
         errs += validateObjectMeta(ep, requiresNamespace: true, nameCheck: nameIsDNSSubdomain)
         for (i, subset) in ep.validationArray("subsets").enumerated() {
             let path = "subsets[\(i)]"
-            let addresses = subset.validationArray("addresses"), notReady = subset.validationArray("notReadyAddresses")
+            let addresses = subset.validationArray("addresses")
+            let notReady = subset.validationArray("notReadyAddresses")
             if addresses.isEmpty && notReady.isEmpty {
                 errs.append(.required(path, "must specify `addresses` or `notReadyAddresses`"))
             }
             for (j, a) in addresses.enumerated() { errs += validateEndpointAddress(a, path: "\(path).addresses[\(j)]") }
-            for (j, a) in notReady.enumerated() { errs += validateEndpointAddress(a, path: "\(path).notReadyAddresses[\(j)]") }
+            for (j, a) in notReady.enumerated() {
+                errs += validateEndpointAddress(a, path: "\(path).notReadyAddresses[\(j)]")
+            }
             let ports = subset.validationArray("ports")
             for (j, p) in ports.enumerated() {
                 let portPath = "\(path).ports[\(j)]"
@@ -200,7 +207,9 @@ extension Validation {
                 } else if !portProtocols.contains(proto) {
                     errs.append(.notSupported(portPath + ".protocol", proto, portProtocols))
                 }
-                if let app = p["appProtocol"]?.stringValue { errs += validateQualifiedName(portPath + ".appProtocol", app) }
+                if let app = p["appProtocol"]?.stringValue {
+                    errs += validateQualifiedName(portPath + ".appProtocol", app)
+                }
             }
         }
         return errs
@@ -244,7 +253,9 @@ extension Validation {
         if endpoints.count > 1000 {
             errs.append(.tooMany("endpoints", actual: endpoints.count, max: 1000))
         } else {
-            for (i, e) in endpoints.enumerated() { errs += validateSliceEndpoint(e, addressType: addressType, path: "endpoints[\(i)]") }
+            for (i, e) in endpoints.enumerated() {
+                errs += validateSliceEndpoint(e, addressType: addressType, path: "endpoints[\(i)]")
+            }
         }
         let ports = slice.validationArray("ports")
         if ports.count > 20000 {
@@ -255,9 +266,13 @@ extension Validation {
                 let path = "ports[\(i)]"
                 let name = p.validationString("name")
                 if !name.isEmpty { errs += validateDNS1123Label(path + ".name", name) }
-                if !names.insert(name).inserted { errs.append(.duplicate(path + ".name", rendered: ValidationGo.quote(name))) }
+                if !names.insert(name).inserted {
+                    errs.append(.duplicate(path + ".name", rendered: ValidationGo.quote(name)))
+                }
                 if let proto = p["protocol"]?.stringValue {
-                    if !portProtocols.contains(proto) { errs.append(.notSupported(path + ".protocol", proto, portProtocols)) }
+                    if !portProtocols.contains(proto) {
+                        errs.append(.notSupported(path + ".protocol", proto, portProtocols))
+                    }
                 } else {
                     errs.append(.required(path + ".protocol"))
                 }
@@ -377,7 +392,9 @@ extension Validation {
                 let path = "spec.containers[\(i)]"
                 errs += validateContainer(c, path: path)
                 let name = c.validationString("name")
-                if !names.insert(name).inserted { errs.append(.duplicate(path + ".name", rendered: ValidationGo.quote(name))) }
+                if !names.insert(name).inserted {
+                    errs.append(.duplicate(path + ".name", rendered: ValidationGo.quote(name)))
+                }
                 if c["restartPolicy"] != nil {
                     errs.append(.forbidden(path + ".restartPolicy", "may not be set for non-init containers"))
                 }
@@ -389,7 +406,9 @@ extension Validation {
             let path = "spec.initContainers[\(i)]"
             errs += validateContainer(c, path: path)
             let name = c.validationString("name")
-            if !initNames.insert(name).inserted { errs.append(.duplicate(path + ".name", rendered: ValidationGo.quote(name))) }
+            if !initNames.insert(name).inserted {
+                errs.append(.duplicate(path + ".name", rendered: ValidationGo.quote(name)))
+            }
         }
         let restart = spec.validationString("restartPolicy")
         if restart.isEmpty {
@@ -409,7 +428,8 @@ extension Validation {
         let node = spec.validationString("nodeName")
         if !node.isEmpty { errs += nameIsDNSSubdomain(node, false).map { .invalid("spec.nodeName", node, $0) } }
         if let deadline = spec["activeDeadlineSeconds"]?.intValue, deadline < 1 || deadline > Int64(Int32.max) {
-            errs.append(.invalid("spec.activeDeadlineSeconds", deadline, NameValidation.inclusiveRangeError(1, Int(Int32.max))))
+            errs.append(
+                .invalid("spec.activeDeadlineSeconds", deadline, NameValidation.inclusiveRangeError(1, Int(Int32.max))))
         }
         for key in ["hostname", "subdomain"] {
             let v = spec.validationString(key)
@@ -561,7 +581,8 @@ extension Validation {
     static func applyContainerDefaults(_ c: inout JSON, hostNetwork: Bool) {
         guard case .object = c else { return }
         if c.validationString("imagePullPolicy").isEmpty {
-            c["imagePullPolicy"] = .string(imageTag(c.validationString("image")) == "latest" ? "Always" : "IfNotPresent")
+            c["imagePullPolicy"] = .string(
+                imageTag(c.validationString("image")) == "latest" ? "Always" : "IfNotPresent")
         }
         if c.validationString("terminationMessagePath").isEmpty { c["terminationMessagePath"] = "/dev/termination-log" }
         if c.validationString("terminationMessagePolicy").isEmpty { c["terminationMessagePolicy"] = "File" }
@@ -570,13 +591,17 @@ extension Validation {
             for i in ports.indices {
                 guard case .object = ports[i] else { continue }
                 if ports[i].validationString("protocol").isEmpty { ports[i]["protocol"] = "TCP" }
-                if hostNetwork && ports[i].validationInt("hostPort") == 0 { ports[i]["hostPort"] = ports[i]["containerPort"] }
+                if hostNetwork && ports[i].validationInt("hostPort") == 0 {
+                    ports[i]["hostPort"] = ports[i]["containerPort"]
+                }
             }
             c["ports"] = .array(ports)
         }
         for probe in ["livenessProbe", "readinessProbe", "startupProbe"] {
             guard var p = c[probe], case .object = p else { continue }
-            for (key, value) in [("timeoutSeconds", 1), ("periodSeconds", 10), ("successThreshold", 1), ("failureThreshold", 3)]
+            for (key, value) in [
+                ("timeoutSeconds", 1), ("periodSeconds", 10), ("successThreshold", 1), ("failureThreshold", 3),
+            ]
             where (p[key]?.intValue ?? 0) == 0 {
                 p[key] = .int(Int64(value))
             }
@@ -615,7 +640,10 @@ extension Validation {
             let relevant = ["cpu", "memory"]
             if relevant.contains(where: { requests[$0] != nil || limits[$0] != nil }) { any = true }
             for r in relevant {
-                guard let limit = limits[r] else { guaranteed = false; continue }
+                guard let limit = limits[r] else {
+                    guaranteed = false
+                    continue
+                }
                 if let request = requests[r], request != limit { guaranteed = false }
             }
         }
@@ -635,7 +663,8 @@ extension Validation {
         if eventTime == nil || eventTime == "" {
             if involvedNamespace.isEmpty {
                 if !namespace.isEmpty && namespace != "default" {
-                    errs.append(.invalid("involvedObject.namespace", involvedNamespace, "does not match event.namespace"))
+                    errs.append(
+                        .invalid("involvedObject.namespace", involvedNamespace, "does not match event.namespace"))
                 }
             } else if namespace != involvedNamespace {
                 errs.append(.invalid("involvedObject.namespace", involvedNamespace, "does not match event.namespace"))
@@ -649,7 +678,9 @@ extension Validation {
             errs += validateQualifiedName("reportingComponent", controller)
             let instance = event.validationString("reportingInstance")
             if instance.isEmpty { errs.append(.required("reportingInstance")) }
-            if instance.utf8.count > 128 { errs.append(.invalid("reportingInstance", "", "can have at most 128 characters")) }
+            if instance.utf8.count > 128 {
+                errs.append(.invalid("reportingInstance", "", "can have at most 128 characters"))
+            }
             let action = event.validationString("action")
             if action.isEmpty { errs.append(.required("action")) }
             if action.utf8.count > 128 { errs.append(.invalid("action", "", "can have at most 128 characters")) }

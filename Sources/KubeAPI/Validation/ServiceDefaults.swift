@@ -5,7 +5,8 @@ extension Validation {
     /// the versioned defaulters, then (Services) the registry's carry-over of allocated values from `old`,
     /// clusterIP/clusterIPs normalisation, type-change cleanup and IP-family inference. `primaryIPFamily`
     /// (`IPv4` or `IPv6`) is the cluster's first service CIDR family. Allocation itself is left to the caller.
-    public static func applyDefaults(_ object: inout JSON, resource: ResourceType, old: JSON?, primaryIPFamily: String) {
+    public static func applyDefaults(_ object: inout JSON, resource: ResourceType, old: JSON?, primaryIPFamily: String)
+    {
         switch resource {
         case .service: applyServiceDefaults(&object, old: old, primaryIPFamily: primaryIPFamily)
         case .pod: applyPodDefaults(&object, old: old)
@@ -101,7 +102,8 @@ extension Validation {
             }
             spec["ports"] = .array(ports)
         }
-        if old.needsHealthCheck && new.needsHealthCheck && new.healthCheckNodePort == 0 && old.healthCheckNodePort != 0 {
+        if old.needsHealthCheck && new.needsHealthCheck && new.healthCheckNodePort == 0 && old.healthCheckNodePort != 0
+        {
             spec["healthCheckNodePort"] = .int(old.healthCheckNodePort)
         }
     }
@@ -160,7 +162,8 @@ extension Validation {
     static func initIPFamilyFields(_ spec: inout JSON, old: ServiceView?, primaryIPFamily: String) {
         var s = ServiceView(.object(["spec": spec]))
         if s.type == "ExternalName" { return }
-        if let old, old.ipFamilyPolicy == "PreferDualStack", s.ipFamilyPolicy == nil || s.ipFamilyPolicy == "PreferDualStack",
+        if let old, old.ipFamilyPolicy == "PreferDualStack",
+            s.ipFamilyPolicy == nil || s.ipFamilyPolicy == "PreferDualStack",
             (old.clusterIPs ?? []) == (s.clusterIPs ?? []), old.ipFamilies == s.ipFamilies
         {
             // isMatchingPreferDualStackClusterIPFields: leave PreferDualStack services alone.
@@ -185,7 +188,9 @@ extension Validation {
             {
                 spec["clusterIPs"] = [.string(ips[0])]
             }
-            if old.ipFamilies == s.ipFamilies && s.ipFamilies.count > 1 { spec["ipFamilies"] = [.string(s.ipFamilies[0])] }
+            if old.ipFamilies == s.ipFamilies && s.ipFamilies.count > 1 {
+                spec["ipFamilies"] = [.string(s.ipFamilies[0])]
+            }
             s = ServiceView(.object(["spec": spec]))
         }
         var families = s.ipFamilies
@@ -217,11 +222,15 @@ extension Validation {
             if s.ipFamilyPolicy != "SingleStack" {
                 if o.clusterIPsCount > s.clusterIPsCount && s.clusterIPsCount > 0 {
                     errs.append(
-                        .invalid("spec.ipFamilyPolicy", rendered: policy, "must be 'SingleStack' to release the secondary cluster IP"))
+                        .invalid(
+                            "spec.ipFamilyPolicy", rendered: policy,
+                            "must be 'SingleStack' to release the secondary cluster IP"))
                 }
                 if o.ipFamilies.count > s.ipFamilies.count && !s.ipFamilies.isEmpty {
                     errs.append(
-                        .invalid("spec.ipFamilyPolicy", rendered: policy, "must be 'SingleStack' to release the secondary IP family"))
+                        .invalid(
+                            "spec.ipFamilyPolicy", rendered: policy,
+                            "must be 'SingleStack' to release the secondary IP family"))
                 }
             }
         }
@@ -246,13 +255,16 @@ extension Validation {
                 reportedIndexes.insert(i)
                 errs.append(
                     .invalid(
-                        "spec.clusterIPs[\(i)]", rendered: ValidationGo.slice(s.clusterIPs), "\(fam) is not configured on this cluster"))
+                        "spec.clusterIPs[\(i)]", rendered: ValidationGo.slice(s.clusterIPs),
+                        "\(fam) is not configured on this cluster"))
             }
         }
         if !errs.isEmpty { return errs }
         if s.clusterIP == "None" && (s.selector ?? []).isEmpty { return [] }
         if s.ipFamilyPolicy == "RequireDualStack" && clusterFamilies.count < 2 {
-            errs.append(.invalid("spec.ipFamilyPolicy", rendered: policy, "this cluster is not configured for dual-stack services"))
+            errs.append(
+                .invalid(
+                    "spec.ipFamilyPolicy", rendered: policy, "this cluster is not configured for dual-stack services"))
         }
         for (i, fam) in s.ipFamilies.enumerated() where !clusterFamilies.contains(fam) && !reportedIndexes.contains(i) {
             errs.append(.invalid("spec.ipFamilies[\(i)]", fam, "not configured on this cluster"))

@@ -125,7 +125,8 @@ extension Validation {
     static func validateService(_ svc: JSON, old: JSON?) -> [FieldError] {
         var errs: [FieldError] = []
         if let old {
-            let s = ServiceView(svc), o = ServiceView(old)
+            let s = ServiceView(svc)
+            let o = ServiceView(old)
             errs += validateObjectMetaUpdate(svc, old: old)
             errs += validateUpgradeDowngradeClusterIPs(old: o, new: s)
             errs += validateUpgradeDowngradeIPFamilies(old: o, new: s)
@@ -144,12 +145,15 @@ extension Validation {
         var errs = validateObjectMeta(svc, requiresNamespace: true, nameCheck: nameIsDNS1035Label)
 
         let annotations = Dictionary(
-            svc.validationStringMap("metadata", "annotations").map { ($0.key, $0.value) }, uniquingKeysWith: { a, _ in a })
-        let hintsKey = "service.kubernetes.io/topology-aware-hints", modeKey = "service.kubernetes.io/topology-mode"
+            svc.validationStringMap("metadata", "annotations").map { ($0.key, $0.value) },
+            uniquingKeysWith: { a, _ in a })
+        let hintsKey = "service.kubernetes.io/topology-aware-hints"
+        let modeKey = "service.kubernetes.io/topology-mode"
         if let mode = annotations[modeKey], let hints = annotations[hintsKey], mode != hints {
             errs.append(
                 .invalid(
-                    "metadata.annotations[\(modeKey)]", mode, "must match annotations[\(hintsKey)] when both are specified"))
+                    "metadata.annotations[\(modeKey)]", mode,
+                    "must match annotations[\(hintsKey)] when both are specified"))
         }
 
         if s.ports.isEmpty && !s.isHeadless && s.type != "ExternalName" {
@@ -164,7 +168,8 @@ extension Validation {
                         "may not expose port \(kubeletPort) externally since it is used by kubelet"))
             }
             if s.isHeadless {
-                errs.append(.invalid("spec.clusterIPs[0]", "None", "may not be set to 'None' for LoadBalancer services"))
+                errs.append(
+                    .invalid("spec.clusterIPs[0]", "None", "may not be set to 'None' for LoadBalancer services"))
             }
         case "NodePort":
             if s.isHeadless {
@@ -244,7 +249,8 @@ extension Validation {
 
         var portKeys = Set<String>()
         for (i, p) in s.ports.enumerated() {
-            let proto = p.validationString("protocol"), port = p.validationInt("port")
+            let proto = p.validationString("protocol")
+            let port = p.validationInt("port")
             if !portKeys.insert("\(proto)/\(port)").inserted {
                 errs.append(
                     .duplicate("spec.ports[\(i)]", rendered: renderServicePortKey(port: port, protocol: proto)))
@@ -276,7 +282,8 @@ extension Validation {
         }
 
         if s.allocateLoadBalancerNodePorts != nil && s.type != "LoadBalancer" {
-            errs.append(.forbidden("spec.allocateLoadBalancerNodePorts", "may only be used when `type` is 'LoadBalancer'"))
+            errs.append(
+                .forbidden("spec.allocateLoadBalancerNodePorts", "may only be used when `type` is 'LoadBalancer'"))
         }
         if s.type == "LoadBalancer" && s.allocateLoadBalancerNodePorts == nil {
             // Upstream omits the `spec.` prefix here.
@@ -300,7 +307,9 @@ extension Validation {
         return errs
     }
 
-    static func validateServicePort(_ p: JSON, requireName: Bool, names: inout Set<String>, path: String) -> [FieldError] {
+    static func validateServicePort(_ p: JSON, requireName: Bool, names: inout Set<String>, path: String)
+        -> [FieldError]
+    {
         var errs: [FieldError] = []
         let name = p.validationString("name")
         if requireName && name.isEmpty {
@@ -330,7 +339,9 @@ extension Validation {
         let path = "spec.sessionAffinityConfig"
         let detail = "when session affinity type is ClientIP"
         guard let config, !config.isNull else { return [.required(path, detail)] }
-        guard let clientIP = config["clientIP"], !clientIP.isNull else { return [.required(path + ".clientIP", detail)] }
+        guard let clientIP = config["clientIP"], !clientIP.isNull else {
+            return [.required(path + ".clientIP", detail)]
+        }
         guard let timeout = clientIP["timeoutSeconds"]?.intValue else {
             return [.required(path + ".clientIP.timeoutSeconds", detail)]
         }
@@ -357,7 +368,8 @@ extension Validation {
                 errs.append(.invalid("spec.clusterIPs", rendered: rendered, "first value must match `clusterIP`"))
             }
         } else if !ips.isEmpty {
-            errs.append(.invalid("spec.clusterIPs", rendered: rendered, "must be empty when `clusterIP` is not specified"))
+            errs.append(
+                .invalid("spec.clusterIPs", rendered: rendered, "must be empty when `clusterIP` is not specified"))
         }
         var seen = Set<String>()
         for (i, fam) in s.ipFamilies.enumerated() {
@@ -376,7 +388,8 @@ extension Validation {
             if i == 0 && ip == "None" {
                 if ips.count > 1 {
                     hasInvalid = true
-                    errs.append(.invalid("spec.clusterIPs", rendered: rendered, "'None' must be the first and only value"))
+                    errs.append(
+                        .invalid("spec.clusterIPs", rendered: rendered, "'None' must be the first and only value"))
                 }
                 continue
             }
@@ -391,17 +404,23 @@ extension Validation {
         if ips.count > 1 {
             let families = ips.compactMap { ParsedIP($0)?.family }
             if !(families.count == 2 && families[0] != families[1]) {
-                errs.append(.invalid("spec.clusterIPs", rendered: rendered, "may specify no more than one IP for each IP family"))
+                errs.append(
+                    .invalid(
+                        "spec.clusterIPs", rendered: rendered, "may specify no more than one IP for each IP family"))
             }
         }
         if !s.isHeadless && !ips.isEmpty && !s.ipFamilies.isEmpty {
             for (i, ip) in ips.enumerated() where i < s.ipFamilies.count {
                 let isV6 = ParsedIP(ip).map { !$0.isIPv4 } ?? false
                 if s.ipFamilies[i] == "IPv4" && isV6 {
-                    errs.append(.invalid("spec.clusterIPs[\(i)]", ip, "expected an IPv4 value as indicated by `ipFamilies[\(i)]`"))
+                    errs.append(
+                        .invalid(
+                            "spec.clusterIPs[\(i)]", ip, "expected an IPv4 value as indicated by `ipFamilies[\(i)]`"))
                 }
                 if s.ipFamilies[i] == "IPv6" && !isV6 {
-                    errs.append(.invalid("spec.clusterIPs[\(i)]", ip, "expected an IPv6 value as indicated by `ipFamilies[\(i)]`"))
+                    errs.append(
+                        .invalid(
+                            "spec.clusterIPs[\(i)]", ip, "expected an IPv6 value as indicated by `ipFamilies[\(i)]`"))
                 }
             }
         }
@@ -412,7 +431,8 @@ extension Validation {
         if new.type == "ExternalName" || old.type == "ExternalName" { return [] }
         if old.isHeadless && new.isHeadless { return [] }
         var errs: [FieldError] = []
-        let oldIPs = old.clusterIPs ?? [], newIPs = new.clusterIPs ?? []
+        let oldIPs = old.clusterIPs ?? []
+        let newIPs = new.clusterIPs ?? []
         let rendered = ValidationGo.slice(new.clusterIPs)
         if oldIPs.count == newIPs.count {
             for (i, ip) in oldIPs.enumerated() where ip != newIPs[i] {
@@ -450,7 +470,8 @@ extension Validation {
             }
         } else if old.ipFamilies.count > new.ipFamilies.count {
             if new.clusterIPsCount == 0 {
-                errs.append(.invalid("spec.ipFamilies[0]", rendered: renderedFamilies, "primary ipFamily can not be unset"))
+                errs.append(
+                    .invalid("spec.ipFamilies[0]", rendered: renderedFamilies, "primary ipFamily can not be unset"))
             }
             if !new.ipFamilies.isEmpty && new.ipFamilies[0] != old.ipFamilies[0] {
                 errs.append(.invalid("spec.ipFamilies[0]", rendered: renderedIPs, "may not change once set"))
@@ -469,9 +490,13 @@ extension Validation {
 
     static func validateLoadBalancerClass(old: ServiceView?, new: ServiceView) -> [FieldError] {
         var errs: [FieldError] = []
-        if let old, old.type == "LoadBalancer", new.type == "LoadBalancer", old.loadBalancerClass != new.loadBalancerClass {
+        if let old, old.type == "LoadBalancer", new.type == "LoadBalancer",
+            old.loadBalancerClass != new.loadBalancerClass
+        {
             errs.append(
-                .invalid("spec.loadBalancerClass", rendered: renderOptional(new.loadBalancerClass), "may not change once set"))
+                .invalid(
+                    "spec.loadBalancerClass", rendered: renderOptional(new.loadBalancerClass), "may not change once set"
+                ))
         }
         if new.type == "LoadBalancer" {
             if let cls = new.loadBalancerClass { errs += validateQualifiedName("spec.loadBalancerClass", cls) }
