@@ -24,7 +24,7 @@ extension APIError {
             ["reason": .string($0.reason), "message": .string($0.message), "field": .string($0.field)]
         }
         return APIError(
-            code: 422, reason: "Invalid", message: Validation.invalidMessage(kind: r.kind, name: name, errors: errors),
+            code: 422, reason: "Invalid", message: Validation.invalidMessage(resource: r, name: name, errors: errors),
             details: details(r, name: name, kind: r.kind, causes: causes))
     }
 }

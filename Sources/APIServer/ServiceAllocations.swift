@@ -100,8 +100,7 @@ public final class ServiceAllocations: Sendable {
                                 try work.ips[idx].allocate(ip)
                                 newIPs.append(ip)
                             } catch let error as AllocationError {
-                                let list = "[]string{" + want.map { "\"\($0)\"" }.joined(separator: ", ") + "}"
-                                errors.append(FieldError(.invalid, field: "spec.clusterIPs", badValue: list, detail: "failed to allocate IP \(ip): \(error.message)"))
+                                errors.append(Validation.clusterIPAllocationError(clusterIPs: want, ip: ip, error: error))
                             }
                         } else if i < oldIPs.count {
                             newIPs.append(oldIPs[i])
@@ -139,7 +138,7 @@ public final class ServiceAllocations: Sendable {
                         try work.ports.allocate(requested)
                         kept.append(requested)
                     } catch let error as AllocationError {
-                        errors.append(FieldError(.invalid, field: "spec.ports[\(i)].nodePort", badValue: String(requested), detail: error.message))
+                        errors.append(Validation.nodePortAllocationError(portIndex: i, nodePort: requested, error: error))
                     }
                 } else if needsNodePorts {
                     do {
