@@ -50,7 +50,7 @@ public func parseHostPort(_ s: String, flag: String) throws -> (host: String, po
 }
 
 /// Wraps an `HTTPServer` as a lifecycle `Service`.
-struct HTTPService: Service {
+struct HTTPService: ServiceLifecycle.Service {
     let server: HTTPServer
     func run() async throws {
         try await withGracefulShutdownHandler {
