@@ -21,6 +21,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-metrics.git", from: "2.13.0"),
         .package(url: "https://github.com/swift-server/swift-prometheus.git", from: "2.4.1"),
         .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.13.0"),
+        .package(url: "https://github.com/swift-server/async-http-client.git", from: "1.37.0"),
     ],
     targets: [
         .target(name: "KubeAPI", dependencies: []),
@@ -48,8 +49,25 @@ let package = Package(
             .product(name: "Logging", package: "swift-log"),
             .product(name: "CoreMetrics", package: "swift-metrics"),
         ]),
+        .target(name: "ClusterClient", dependencies: [
+            "KubeAPI",
+            .product(name: "AsyncHTTPClient", package: "async-http-client"),
+            .product(name: "NIOCore", package: "swift-nio"),
+            .product(name: "NIOHTTP1", package: "swift-nio"),
+            .product(name: "NIOSSL", package: "swift-nio-ssl"),
+            .product(name: "Logging", package: "swift-log"),
+            .product(name: "Yams", package: "Yams"),
+        ]),
+        .target(name: "WatchCache", dependencies: [
+            "KubeAPI", "ClusterClient",
+            .product(name: "Logging", package: "swift-log"),
+        ]),
+        .target(name: "Controllers", dependencies: [
+            "KubeAPI",
+            .product(name: "Logging", package: "swift-log"),
+        ]),
         .target(name: "FerryApp", dependencies: [
-            "KubeAPI", "Store", "APIServer", "FerryMetrics",
+            "KubeAPI", "Store", "APIServer", "FerryMetrics", "ClusterClient", "WatchCache", "Controllers",
             .product(name: "Logging", package: "swift-log"),
             .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             .product(name: "NIOCore", package: "swift-nio"),
@@ -61,6 +79,7 @@ let package = Package(
         ]),
         .testTarget(name: "KubeAPITests", dependencies: ["KubeAPI"]),
         .testTarget(name: "StoreTests", dependencies: ["Store", "KubeAPI"]),
+        .testTarget(name: "ControllersTests", dependencies: ["Controllers", "KubeAPI"]),
         .testTarget(name: "EndToEndTests", dependencies: ["ferry"]),
     ],
     swiftLanguageModes: [.v6]

@@ -7,8 +7,11 @@ import NIOCore
 import NIOHTTP1
 import NIOPosix
 import NIOSSL
+import ClusterClient
+import Controllers
 import ServiceLifecycle
 import Store
+import WatchCache
 
 /// Everything `ferry server` is configured with.
 public struct ServerOptions: Sendable {
@@ -19,6 +22,10 @@ public struct ServerOptions: Sendable {
     public var clusterDomain = "cluster.local"
     public var metricsListen = "127.0.0.1:10249"
     public var logLevel = Logger.Level.info
+    /// `--lb-pool CIDR[,CIDR]`: LoadBalancer addresses; nil publishes the node IPs instead.
+    public var lbPool: String? = nil
+    /// `--node-ip`: addresses NodePorts answer on and LoadBalancers fall back to.
+    public var nodeIPs: [String] = []
 
     public init() {}
 }
@@ -63,9 +70,13 @@ struct HTTPService: ServiceLifecycle.Service {
 
 struct MetricsHandler: HTTPHandler {
     let exporter: MetricsExporter
+    let informer: Informer?
     func handle(_ request: HTTPRequest) async -> HTTPResult {
         var h = HTTPHeaders()
         switch request.path {
+        case "/debug/cache" where informer != nil:
+            h.add(name: "Content-Type", value: "application/json")
+            return .full(status: .ok, headers: h, body: Array(cacheDebugJSON(informer!).serialized().utf8))
         case "/metrics":
             h.add(name: "Content-Type", value: "text/plain; version=0.0.4; charset=utf-8")
             return .full(status: .ok, headers: h, body: exporter.exposition())
@@ -87,6 +98,12 @@ public enum FerryServer {
 
         let (apiHost, apiPort) = try parseHostPort(opts.apiListen, flag: "--api-listen")
         let (metricsHost, metricsPort) = try parseHostPort(opts.metricsListen, flag: "--metrics-listen")
+        var lbPool: LoadBalancerLogic.Pool? = nil
+        if let p = opts.lbPool {
+            do { lbPool = try LoadBalancerLogic.Pool(p) } catch {
+                if case .invalid(let m) = error { throw StartupError(m) }
+            }
+        }
         let range = opts.nodePortRange.split(separator: "-").compactMap { Int($0) }
         guard range.count == 2, range[0] > 0, range[0] <= range[1], range[1] <= 65535 else {
             throw StartupError("invalid --node-port-range \(opts.nodePortRange): expected A-B, e.g. 30000-32767")
@@ -139,12 +156,22 @@ public enum FerryServer {
         let handler = try APIHandler(store: store, config: config, logger: logger)
         try await handler.ensureClusterDefaults()
 
+        // Controllers and data planes read the API through the same list/watch client an agent uses.
+        let selfConfig = KubeConfig(server: "https://\(clientHostPort)", caPEM: pki.caPEM, token: pki.adminToken)
+        let client = try KubeClient(config: selfConfig, logger: logger)
+        let informer = Informer(client: client, resources: watchedResources, logger: logger)
+        let endpointSlices = EndpointSliceController(
+            source: informer, writer: client, logger: logger, apiServer: (ip: clientHost, port: apiPort))
+        let loadBalancers = LoadBalancerController(
+            source: informer, writer: client, logger: logger, pool: lbPool,
+            nodeIPs: opts.nodeIPs.isEmpty && lbPool == nil ? [clientHost] : opts.nodeIPs)
+
         let group = MultiThreadedEventLoopGroup.singleton
         let apiServer = try await HTTPServer.bind(host: apiHost, port: apiPort, tls: tls, handler: handler, group: group, logger: logger)
         let metricsServer: HTTPServer
         do {
             metricsServer = try await HTTPServer.bind(
-                host: metricsHost, port: metricsPort, tls: nil, handler: MetricsHandler(exporter: exporter), group: group, logger: logger)
+                host: metricsHost, port: metricsPort, tls: nil, handler: MetricsHandler(exporter: exporter, informer: informer), group: group, logger: logger)
         } catch {
             await apiServer.close()
             throw error
@@ -175,9 +202,13 @@ public enum FerryServer {
                 services: [
                     .init(service: HTTPService(server: apiServer)),
                     .init(service: HTTPService(server: metricsServer)),
+                    .init(service: LoopService { await informer.run() }),
+                    .init(service: LoopService { await endpointSlices.run() }),
+                    .init(service: LoopService { await loadBalancers.run() }),
                 ],
                 gracefulShutdownSignals: [.sigterm, .sigint],
                 logger: logger))
         try await serviceGroup.run()
+        await client.shutdown()
     }
 }

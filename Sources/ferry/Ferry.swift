@@ -33,6 +33,12 @@ struct Server: AsyncParsableCommand {
     @Option(help: "HOST:PORT of the Prometheus /metrics endpoint.")
     var metricsListen = "127.0.0.1:10249"
 
+    @Option(help: "LoadBalancer address pool(s), CIDR[,CIDR]. Without it, LoadBalancers get the node IP(s).")
+    var lbPool: String?
+
+    @Option(help: "A node address NodePorts answer on and LoadBalancers fall back to (repeatable).")
+    var nodeIp: [String] = []
+
     @Option(help: "Log level: trace, debug, info, notice, warning, error, critical.")
     var logLevel = "info"
 
@@ -44,6 +50,8 @@ struct Server: AsyncParsableCommand {
         o.nodePortRange = nodePortRange
         o.clusterDomain = clusterDomain
         o.metricsListen = metricsListen
+        o.lbPool = lbPool
+        o.nodeIPs = nodeIp
         guard let level = Logger.Level(rawValue: logLevel) else {
             throw ValidationError("invalid --log-level \(logLevel)")
         }

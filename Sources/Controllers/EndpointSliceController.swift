@@ -1,0 +1,208 @@
+import KubeAPI
+import Logging
+
+/// Keeps EndpointSlices (and legacy Endpoints) of every selector Service in step with its Pods.
+/// Reacts to snapshots from the watch cache; remembers its own writes until the cache catches up,
+/// so it never acts twice on stale state.
+public final class EndpointSliceController: Sendable {
+    let source: any ClusterSource
+    let writer: any ClusterWriter
+    let logger: Logger
+    /// `default/kubernetes` endpoints: the API server's address.
+    let apiServer: (ip: String, port: Int)?
+
+    public init(source: any ClusterSource, writer: any ClusterWriter, logger: Logger, apiServer: (ip: String, port: Int)?) {
+        self.source = source
+        self.writer = writer
+        self.logger = logger
+        self.apiServer = apiServer
+    }
+
+    /// What the controller wrote and the cache may not show yet.
+    struct Expectations {
+        var slices: [String: JSON] = [:]  // "ns/name" -> object as written
+        var deletedSlices: Set<String> = []
+        var endpoints: [String: JSON] = [:]
+
+        mutating func prune(_ snap: ClusterSnapshot) {
+            for (k, v) in slices {
+                let seen = snap[.endpointSlice][k]?.at("metadata", "resourceVersion")?.stringValue
+                if !rvLess(seen, v.at("metadata", "resourceVersion")?.stringValue) { slices[k] = nil }
+            }
+            deletedSlices = deletedSlices.filter { snap[.endpointSlice][$0] != nil }
+            for (k, v) in endpoints {
+                let seen = snap[.endpoints][k]?.at("metadata", "resourceVersion")?.stringValue
+                if !rvLess(seen, v.at("metadata", "resourceVersion")?.stringValue) { endpoints[k] = nil }
+            }
+        }
+    }
+
+    public func run() async {
+        var last: ClusterSnapshot? = nil
+        var expected = Expectations()
+        for await snap in source.updates() {
+            guard snap.isSynced([.service, .pod, .endpointSlice, .endpoints]) else { continue }
+            expected.prune(snap)
+            let affected = affectedServices(old: last, new: snap)
+            let podsByNS = Dictionary(grouping: snap.pods, by: { $0.metadata.namespace })
+            for key in affected.sorted() {
+                await sync(key, snap, podsByNS: podsByNS, expected: &expected)
+            }
+            if last == nil || snap.changedKeys(.endpoints, since: last!).contains("default/kubernetes")
+                || snap.changedKeys(.endpointSlice, since: last!).contains("default/kubernetes")
+            {
+                await syncAPIServerEndpoints(snap, expected: &expected)
+            }
+            last = snap
+        }
+    }
+
+    /// Services whose slices may need work: all on the first sync, then those touched by a
+    /// Service, Pod, or slice change.
+    func affectedServices(old: ClusterSnapshot?, new: ClusterSnapshot) -> Set<String> {
+        guard let old else {
+            var all = Set(new[.service].keys)
+            for s in new.endpointSlices where s.metadata.labels[EndpointSliceLogic.managedByLabel] == EndpointSliceLogic.managedByValue {
+                if let svc = s.serviceName { all.insert("\(s.metadata.namespace)/\(svc)") }
+            }
+            return all
+        }
+        var out = new.changedKeys(.service, since: old)
+        let changedPods = new.changedKeys(.pod, since: old)
+        if !changedPods.isEmpty {
+            var podsByNS: [String: [[String: String]]] = [:]
+            for k in changedPods {
+                for snap in [old, new] {
+                    if let p = snap[.pod][k] {
+                        let pod = Pod(p)
+                        podsByNS[pod.metadata.namespace, default: []].append(pod.metadata.labels)
+                    }
+                }
+            }
+            for (k, j) in new[.service] {
+                let svc = Service(j)
+                guard let sel = svc.selector, !sel.isEmpty, let labelSets = podsByNS[svc.metadata.namespace] else { continue }
+                if labelSets.contains(where: { l in sel.allSatisfy { l[$0.key] == $0.value } }) { out.insert(k) }
+            }
+        }
+        for k in new.changedKeys(.endpointSlice, since: old) {
+            let j = new[.endpointSlice][k] ?? old[.endpointSlice][k]!
+            let s = EndpointSlice(j)
+            if s.metadata.labels[EndpointSliceLogic.managedByLabel] == EndpointSliceLogic.managedByValue, let svc = s.serviceName {
+                out.insert("\(s.metadata.namespace)/\(svc)")
+            }
+        }
+        return out
+    }
+
+    func sync(_ key: String, _ snap: ClusterSnapshot, podsByNS: [String: [Pod]], expected: inout Expectations) async {
+        let parts = key.split(separator: "/", maxSplits: 1).map(String.init)
+        guard parts.count == 2 else { return }
+        let (ns, name) = (parts[0], parts[1])
+        var existing: [EndpointSlice] = []
+        var existingKeys = Set<String>()
+        for (k, j) in snap[.endpointSlice] where !expected.deletedSlices.contains(k) {
+            let s = EndpointSlice(expected.slices[k] ?? j)
+            guard s.metadata.namespace == ns, s.serviceName == name,
+                s.metadata.labels[EndpointSliceLogic.managedByLabel] == EndpointSliceLogic.managedByValue
+            else { continue }
+            existing.append(s)
+            existingKeys.insert(k)
+        }
+        for (k, j) in expected.slices where !existingKeys.contains(k) {
+            let s = EndpointSlice(j)
+            if s.metadata.namespace == ns && s.serviceName == name { existing.append(s) }
+        }
+
+        guard let svcJSON = snap[.service][key], EndpointSliceLogic.manages(Service(svcJSON)) else {
+            // Service gone or not ours to manage: remove our slices and its Endpoints.
+            for s in existing { await deleteSlice(ns: ns, name: s.metadata.name, expected: &expected) }
+            if snap[.service][key] == nil, snap[.endpoints][key] != nil || expected.endpoints[key] != nil {
+                do {
+                    try await writer.delete(.endpoints, namespace: ns, name: name)
+                } catch {
+                    logger.debug("delete endpoints failed", metadata: ["service": "\(key)", "error": "\(error)"])
+                }
+                expected.endpoints[key] = nil
+            }
+            return
+        }
+        let svc = Service(svcJSON)
+        let pods = podsByNS[ns] ?? []
+        let desired = EndpointSliceLogic.desiredSlices(svc, pods: pods)
+        for action in EndpointSliceLogic.reconcile(svc, desired: desired, existing: existing) {
+            do {
+                switch action {
+                case .create(let obj):
+                    let created = try await writer.create(.endpointSlice, namespace: ns, obj)
+                    expected.slices["\(ns)/\(created.at("metadata", "name")?.stringValue ?? "")"] = created
+                case .update(let sliceName, var obj):
+                    let current = expected.slices["\(ns)/\(sliceName)"] ?? snap[.endpointSlice]["\(ns)/\(sliceName)"]
+                    obj.set(["metadata", "resourceVersion"], current?.at("metadata", "resourceVersion"))
+                    let updated = try await writer.update(.endpointSlice, namespace: ns, name: sliceName, subresource: nil, obj)
+                    expected.slices["\(ns)/\(sliceName)"] = updated
+                case .delete(let sliceName):
+                    await deleteSlice(ns: ns, name: sliceName, expected: &expected)
+                }
+            } catch {
+                logger.info("endpointslice write failed; will retry on the next change", metadata: ["service": "\(key)", "error": "\(error)"])
+            }
+        }
+        // Legacy Endpoints.
+        var want = EndpointSliceLogic.endpoints(svc, pods: pods)
+        let have = expected.endpoints[key] ?? snap[.endpoints][key]
+        if let have {
+            if have["subsets"] != want["subsets"] || have.at("metadata", "labels") != want.at("metadata", "labels") {
+                want.set(["metadata", "resourceVersion"], have.at("metadata", "resourceVersion"))
+                if let u = try? await writer.update(.endpoints, namespace: ns, name: name, subresource: nil, want) {
+                    expected.endpoints[key] = u
+                }
+            }
+        } else if let c = try? await writer.create(.endpoints, namespace: ns, want) {
+            expected.endpoints[key] = c
+        }
+    }
+
+    func deleteSlice(ns: String, name: String, expected: inout Expectations) async {
+        do {
+            try await writer.delete(.endpointSlice, namespace: ns, name: name)
+        } catch {
+            logger.debug("delete endpointslice failed", metadata: ["slice": "\(ns)/\(name)", "error": "\(error)"])
+        }
+        expected.slices["\(ns)/\(name)"] = nil
+        expected.deletedSlices.insert("\(ns)/\(name)")
+    }
+
+    /// `default/kubernetes`: Endpoints and an EndpointSlice pointing at the API server.
+    func syncAPIServerEndpoints(_ snap: ClusterSnapshot, expected: inout Expectations) async {
+        guard let apiServer else { return }
+        let fam = apiServer.ip.contains(":") ? "IPv6" : "IPv4"
+        var ep: JSON = [
+            "apiVersion": "v1", "kind": "Endpoints",
+            "metadata": ["name": "kubernetes", "namespace": "default", "labels": ["endpointslice.kubernetes.io/skip-mirror": "true"]],
+            "subsets": [[
+                "addresses": [["ip": .string(apiServer.ip)]],
+                "ports": [["name": "https", "port": .int(Int64(apiServer.port)), "protocol": "TCP"]],
+            ]],
+        ]
+        let have = snap[.endpoints]["default/kubernetes"]
+        if have?["subsets"] != ep["subsets"] {
+            ep.set(["metadata", "resourceVersion"], have?.at("metadata", "resourceVersion"))
+            _ = try? await (have == nil
+                ? writer.create(.endpoints, namespace: "default", ep)
+                : writer.update(.endpoints, namespace: "default", name: "kubernetes", subresource: nil, ep))
+        }
+        var slice = EndpointSlice(
+            metadata: ObjectMeta(name: "kubernetes", namespace: "default", labels: ["kubernetes.io/service-name": "kubernetes"]),
+            addressType: fam, endpoints: [Endpoint(addresses: [apiServer.ip], ready: true, serving: nil, terminating: nil)],
+            ports: [EndpointPort(name: "https", protocol: "TCP", port: apiServer.port)]
+        ).json
+        let haveSlice = snap[.endpointSlice]["default/kubernetes"]
+        if haveSlice?["endpoints"] != slice["endpoints"] || haveSlice?["ports"] != slice["ports"] {
+            slice.set(["metadata", "resourceVersion"], haveSlice?.at("metadata", "resourceVersion"))
+            _ = try? await (haveSlice == nil
+                ? writer.create(.endpointSlice, namespace: "default", slice)
+                : writer.update(.endpointSlice, namespace: "default", name: "kubernetes", subresource: nil, slice))
+        }
+    }
+}
