@@ -66,6 +66,9 @@ let package = Package(
             "KubeAPI",
             .product(name: "Logging", package: "swift-log"),
         ]),
+        .target(name: "DNSCore", dependencies: ["KubeAPI"], exclude: ["README.md"]),
+        .target(name: "IngressCore", dependencies: ["KubeAPI"], exclude: ["README.md"]),
+        .target(name: "ProxyRules", dependencies: ["KubeAPI"], exclude: ["README.md"]),
         .target(name: "FerryApp", dependencies: [
             "KubeAPI", "Store", "APIServer", "FerryMetrics", "ClusterClient", "WatchCache", "Controllers",
             .product(name: "Logging", package: "swift-log"),
@@ -80,6 +83,9 @@ let package = Package(
         .testTarget(name: "KubeAPITests", dependencies: ["KubeAPI"]),
         .testTarget(name: "StoreTests", dependencies: ["Store", "KubeAPI"]),
         .testTarget(name: "ControllersTests", dependencies: ["Controllers", "KubeAPI"]),
+        .testTarget(name: "DNSCoreTests", dependencies: ["DNSCore", "KubeAPI"]),
+        .testTarget(name: "IngressCoreTests", dependencies: ["IngressCore", "KubeAPI"]),
+        .testTarget(name: "ProxyRulesTests", dependencies: ["ProxyRules", "KubeAPI"]),
         .testTarget(name: "EndToEndTests", dependencies: ["ferry"]),
     ],
     swiftLanguageModes: [.v6]

@@ -32,6 +32,7 @@ public enum LoadBalancerLogic {
                     a += 1
                 }
             }
+            if out.isEmpty { throw .invalid("invalid --lb-pool \"\(text)\": expected CIDR[,CIDR]") }
             addresses = out
         }
 

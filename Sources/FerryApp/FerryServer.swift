@@ -26,6 +26,8 @@ public struct ServerOptions: Sendable {
     public var lbPool: String? = nil
     /// `--node-ip`: addresses NodePorts answer on and LoadBalancers fall back to.
     public var nodeIPs: [String] = []
+    /// Events kept for watch replay; older resourceVersions get `410 Gone`.
+    public var watchHistory = 10_000
 
     public init() {}
 }
@@ -60,11 +62,9 @@ public func parseHostPort(_ s: String, flag: String) throws -> (host: String, po
 struct HTTPService: ServiceLifecycle.Service {
     let server: HTTPServer
     func run() async throws {
-        try await withGracefulShutdownHandler {
-            try await server.run()
-        } onGracefulShutdown: {
-            Task { await server.close() }
-        }
+        // Cancelling (not just closing the listener) also ends open watches, which never finish on their own.
+        try await cancelWhenGracefulShutdown { try await server.run() }
+        await server.close()
     }
 }
 
@@ -126,7 +126,7 @@ public enum FerryServer {
         }
 
         let store: Store
-        do { store = try Store(path: absDir + "/state.db") } catch {
+        do { store = try Store(path: absDir + "/state.db", historyLimit: max(1, opts.watchHistory)) } catch {
             throw StartupError("cannot open store \(absDir)/state.db: \(error)")
         }
         let allocPreview = try ServiceAllocations(cidrs: cidrs, nodePorts: range[0]...range[1])

@@ -8,7 +8,7 @@ struct Ferry: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "ferry",
         abstract: "Kubernetes networking in one binary: API server, DNS, service proxy and ingress.",
-        subcommands: [Server.self])
+        subcommands: [Server.self, Agent.self, Run.self])
 }
 
 struct Server: AsyncParsableCommand {
@@ -39,11 +39,15 @@ struct Server: AsyncParsableCommand {
     @Option(help: "A node address NodePorts answer on and LoadBalancers fall back to (repeatable).")
     var nodeIp: [String] = []
 
+    @Option(help: "Number of recent changes kept for watch replay; older resourceVersions get 410 Gone.")
+    var watchHistory = 10_000
+
     @Option(help: "Log level: trace, debug, info, notice, warning, error, critical.")
     var logLevel = "info"
 
     func run() async throws {
         var o = ServerOptions()
+        o.watchHistory = watchHistory
         o.dataDir = dataDir
         o.apiListen = apiListen
         o.serviceCIDR = serviceCidr
@@ -73,3 +77,92 @@ struct Server: AsyncParsableCommand {
     }
 }
 
+
+struct Agent: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Run Ferry's data planes against any Kubernetes API server (ours or a real cluster).")
+
+    @Option(help: "Kubeconfig to use (default: $KUBECONFIG, then ./.ferry/kubeconfig.yaml).")
+    var kubeconfig: String?
+
+    @Option(help: "HOST:PORT of the Prometheus /metrics endpoint (also /debug/cache).")
+    var metricsListen = "127.0.0.1:10249"
+
+    @Option(help: "Log level: trace, debug, info, notice, warning, error, critical.")
+    var logLevel = "info"
+
+    func run() async throws {
+        var o = AgentOptions()
+        o.kubeconfig = kubeconfig
+        o.metricsListen = metricsListen
+        guard let level = Logger.Level(rawValue: logLevel) else { throw ValidationError("invalid --log-level \(logLevel)") }
+        o.logLevel = level
+        bootstrapLogging(level)
+        do { try await FerryAgent.run(o) } catch { try failStartup(error) }
+    }
+}
+
+struct Run: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Run a local process as a Pod: it gets a loopback pod IP and is Ready while its port accepts connections.")
+
+    @Argument(help: "Pod name.")
+    var name: String
+
+    @Option(name: [.customShort("n"), .long], help: "Namespace.")
+    var namespace = "default"
+
+    @Option(help: "Labels, k=v[,k=v...].")
+    var labels: String = ""
+
+    @Option(help: "A container port NAME:PORT (repeatable); the first is probed for readiness and exported as $PORT.")
+    var port: [String] = []
+
+    @Option(help: "Range pod IPs are picked from.")
+    var podCidr = "127.1.0.0/16"
+
+    @Option(help: "Kubeconfig to use (default: $KUBECONFIG, then ./.ferry/kubeconfig.yaml).")
+    var kubeconfig: String?
+
+    @Argument(parsing: .postTerminator, help: "The command to run (after --).")
+    var command: [String] = []
+
+    func run() async throws {
+        var o = RunOptions(name: name)
+        o.namespace = namespace
+        for pair in labels.split(separator: ",") where !pair.isEmpty {
+            let kv = pair.split(separator: "=", maxSplits: 1)
+            guard kv.count == 2 else { throw ValidationError("invalid --labels entry \(pair): expected k=v") }
+            o.labels[String(kv[0])] = String(kv[1])
+        }
+        for p in port {
+            let parts = p.split(separator: ":")
+            guard parts.count == 2, let n = Int(parts[1]), (1...65535).contains(n) else {
+                throw ValidationError("invalid --port \(p): expected NAME:PORT")
+            }
+            o.ports.append((String(parts[0]), n))
+        }
+        o.podCIDR = podCidr
+        o.kubeconfig = kubeconfig
+        o.command = command
+        bootstrapLogging(.info)
+        let code: Int32
+        do { code = try await FerryRun.run(o) } catch { try failStartup(error); return }
+        throw ExitCode(code)
+    }
+}
+
+func bootstrapLogging(_ level: Logger.Level) {
+    LoggingSystem.bootstrap { label in
+        var h = StreamLogHandler.standardError(label: label)
+        h.logLevel = level
+        return h
+    }
+}
+
+/// Prints a startup failure as one line and exits 1.
+func failStartup(_ error: Error) throws {
+    if error is ExitCode || error is CancellationError { throw error }
+    FileHandle.standardError.write(Data("ferry: \(error)\n".utf8))
+    throw ExitCode(1)
+}

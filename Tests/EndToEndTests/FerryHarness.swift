@@ -98,15 +98,15 @@ final class FerryServerProcess: @unchecked Sendable {
     let logPath: String
     var kubeconfig: String { dataDir + "/kubeconfig.yaml" }
 
-    init(dataDir: String? = nil, extraArgs: [String] = []) throws {
+    init(dataDir: String? = nil, apiPort: Int? = nil, extraArgs: [String] = []) throws {
         let base = FileManager.default.temporaryDirectory.appendingPathComponent("ferry-e2e-\(UUID().uuidString.prefix(8))").path
         self.dataDir = dataDir ?? base + "/data"
         cacheDir = base + "/kubecache"
         logPath = base + "/server.log"
         try FileManager.default.createDirectory(atPath: base, withIntermediateDirectories: true)
-        apiPort = freePort()
+        self.apiPort = apiPort ?? freePort()
         metricsPort = freePort()
-        process = try Self.launch(dataDir: self.dataDir, apiPort: apiPort, metricsPort: metricsPort, logPath: logPath, extraArgs: extraArgs)
+        process = try Self.launch(dataDir: self.dataDir, apiPort: self.apiPort, metricsPort: metricsPort, logPath: logPath, extraArgs: extraArgs)
         try waitReady()
     }
 
@@ -151,10 +151,58 @@ final class FerryServerProcess: @unchecked Sendable {
         try kubectl(line.split(separator: " ").map(String.init), stdin: stdin)
     }
 
+    /// Stops the server (SIGTERM by default), escalating to SIGKILL after 15 s so a test never hangs.
     func stop(signal: Int32 = SIGTERM) {
         if process.isRunning { kill(process.processIdentifier, signal) }
+        let deadline = Date().addingTimeInterval(15)
+        while process.isRunning && Date() < deadline { usleep(20_000) }
+        if process.isRunning {
+            Issue.record("ferry server did not exit within 15 s of signal \(signal)")
+            kill(process.processIdentifier, SIGKILL)
+        }
         process.waitUntilExit()
     }
 
     deinit { stop(signal: SIGKILL) }
+}
+
+/// Polls `condition` every 50 ms until it holds or `timeout` passes; returns whether it held.
+func eventually(timeout: Double = 20, _ condition: () throws -> Bool) rethrows -> Bool {
+    let deadline = Date().addingTimeInterval(timeout)
+    while Date() < deadline {
+        if try condition() { return true }
+        usleep(50_000)
+    }
+    return try condition()
+}
+
+/// A background process started by a test, killed (by PID) when the test ends.
+final class Background: @unchecked Sendable {
+    let process = Process()
+    let logPath: String
+
+    init(_ path: String, _ args: [String], env: [String: String] = [:]) throws {
+        logPath = FileManager.default.temporaryDirectory.appendingPathComponent("bg-\(UUID().uuidString.prefix(8)).log").path
+        FileManager.default.createFile(atPath: logPath, contents: nil)
+        let log = try FileHandle(forWritingTo: URL(fileURLWithPath: logPath))
+        process.executableURL = URL(fileURLWithPath: path)
+        process.arguments = args
+        process.environment = ProcessInfo.processInfo.environment.merging(env) { $1 }
+        process.standardOutput = log
+        process.standardError = log
+        try process.run()
+    }
+
+    var log: String { (try? String(contentsOfFile: logPath, encoding: .utf8)) ?? "" }
+
+    func stop(_ sig: Int32 = SIGTERM, timeout: Double = 10) {
+        guard process.isRunning else { return }
+        kill(process.processIdentifier, sig)
+        let deadline = Date().addingTimeInterval(timeout)
+        while process.isRunning && Date() < deadline { usleep(20_000) }
+        if process.isRunning { kill(process.processIdentifier, SIGKILL) }
+        process.waitUntilExit()
+    }
+
+    deinit { stop(SIGKILL) }
 }

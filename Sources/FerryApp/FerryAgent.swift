@@ -1,0 +1,46 @@
+import APIServer
+import ClusterClient
+import FerryMetrics
+import Foundation
+import KubeAPI
+import Logging
+import NIOPosix
+import ServiceLifecycle
+import WatchCache
+
+/// Options of `ferry agent`.
+public struct AgentOptions: Sendable {
+    public var kubeconfig: String? = nil
+    public var metricsListen = "127.0.0.1:10249"
+    public var logLevel = Logger.Level.info
+    public init() {}
+}
+
+/// `ferry agent`: the data planes against any Kubernetes API server, fed by the same watch cache
+/// as `ferry server`. It keeps serving its last known state while the API is unreachable.
+public enum FerryAgent {
+    public static func run(_ opts: AgentOptions) async throws {
+        var logger = Logger(label: "ferry-agent")
+        logger.logLevel = opts.logLevel
+        let exporter = MetricsExporter.bootstrap()
+        let path = resolveKubeconfig(opts.kubeconfig)
+        let config: KubeConfig
+        do { config = try KubeConfig.load(path: path) } catch { throw StartupError(error.description) }
+        let (metricsHost, metricsPort) = try parseHostPort(opts.metricsListen, flag: "--metrics-listen")
+        let client = try KubeClient(config: config, logger: logger)
+        let informer = Informer(client: client, resources: watchedResources, logger: logger)
+        let metricsServer = try await HTTPServer.bind(
+            host: metricsHost, port: metricsPort, tls: nil, handler: MetricsHandler(exporter: exporter, informer: informer),
+            group: MultiThreadedEventLoopGroup.singleton, logger: logger)
+        logger.info("ferry agent started", metadata: ["server": "\(config.server)", "metrics": "http://\(metricsHost):\(metricsPort)/metrics"])
+        let group = ServiceGroup(
+            configuration: .init(
+                services: [
+                    .init(service: HTTPService(server: metricsServer)),
+                    .init(service: LoopService { await informer.run() }),
+                ],
+                gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
+        try await group.run()
+        await client.shutdown()
+    }
+}
