@@ -46,7 +46,7 @@ public struct WatchEvent: Sendable {
 /// A small Kubernetes REST client (JSON over HTTPS) for list/watch and controller writes.
 public final class KubeClient: Sendable {
     let http: HTTPClient
-    let config: KubeConfig
+    public let config: KubeConfig
     let logger: Logger
 
     public init(config: KubeConfig, logger: Logger) throws {

@@ -40,7 +40,8 @@ public enum FerryAgent {
                     .init(service: LoopService { await informer.run() }),
                 ],
                 gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
-        try await group.run()
+        let result = await Result(catching: { try await group.run() })
         await client.shutdown()
+        try result.get()
     }
 }

@@ -37,7 +37,13 @@ public enum FerryRun {
         guard !opts.command.isEmpty else { throw StartupError("ferry run needs a command after --") }
         let (base, bits) = try parseIPv4CIDR(opts.podCIDR)
         let client = try KubeClient(config: config, logger: logger)
-        defer { Task { await client.shutdown() } }
+        let result = await Result(catching: { try await supervise(opts, client: client, base: base, bits: bits, logger: logger) })
+        await client.shutdown()
+        return try result.get()
+    }
+
+    static func supervise(_ opts: RunOptions, client: KubeClient, base: UInt32, bits: Int, logger: Logger) async throws -> Int32 {
+        let config = client.config
 
         // Pick a free pod IP (random, skipping ones in use) and register the Pod.
         let used: Set<String>

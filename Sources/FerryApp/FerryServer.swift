@@ -63,7 +63,7 @@ struct HTTPService: ServiceLifecycle.Service {
     let server: HTTPServer
     func run() async throws {
         // Cancelling (not just closing the listener) also ends open watches, which never finish on their own.
-        try await cancelWhenGracefulShutdown { try await server.run() }
+        do { try await cancelWhenGracefulShutdown { try await server.run() } } catch is CancellationError {}
         await server.close()
     }
 }
@@ -208,7 +208,15 @@ public enum FerryServer {
                 ],
                 gracefulShutdownSignals: [.sigterm, .sigint],
                 logger: logger))
-        try await serviceGroup.run()
+        let result = await Result(catching: { try await serviceGroup.run() })
         await client.shutdown()
+        try result.get()
+    }
+}
+
+extension Result where Failure == any Error {
+    /// Captures the outcome of an async throwing body.
+    init(catching body: () async throws -> Success) async {
+        do { self = .success(try await body()) } catch { self = .failure(error) }
     }
 }
