@@ -156,6 +156,8 @@ public enum FerryServer {
         let handler = try APIHandler(store: store, config: config, logger: logger)
         try await handler.ensureClusterDefaults()
 
+        let group = MultiThreadedEventLoopGroup.singleton
+        let apiServer = try await HTTPServer.bind(host: apiHost, port: apiPort, tls: tls, handler: handler, group: group, logger: logger)
         // Controllers and data planes read the API through the same list/watch client an agent uses.
         let selfConfig = KubeConfig(server: "https://\(clientHostPort)", caPEM: pki.caPEM, token: pki.adminToken)
         let client = try KubeClient(config: selfConfig, logger: logger)
@@ -166,14 +168,13 @@ public enum FerryServer {
             source: informer, writer: client, logger: logger, pool: lbPool,
             nodeIPs: opts.nodeIPs.isEmpty && lbPool == nil ? [clientHost] : opts.nodeIPs)
 
-        let group = MultiThreadedEventLoopGroup.singleton
-        let apiServer = try await HTTPServer.bind(host: apiHost, port: apiPort, tls: tls, handler: handler, group: group, logger: logger)
         let metricsServer: HTTPServer
         do {
             metricsServer = try await HTTPServer.bind(
                 host: metricsHost, port: metricsPort, tls: nil, handler: MetricsHandler(exporter: exporter, informer: informer), group: group, logger: logger)
         } catch {
             await apiServer.close()
+            await client.shutdown()
             throw error
         }
 
@@ -182,6 +183,9 @@ public enum FerryServer {
             try pki.kubeconfig(server: "https://\(clientHostPort)").write(toFile: kubeconfigPath, atomically: true, encoding: .utf8)
             _ = chmod(kubeconfigPath, 0o600)
         } catch {
+            await apiServer.close()
+            await metricsServer.close()
+            await client.shutdown()
             throw StartupError("cannot write \(kubeconfigPath): \((error as NSError).localizedDescription)")
         }
 

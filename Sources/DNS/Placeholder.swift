@@ -1,0 +1,6 @@
+import DNSCore
+import NIOCore
+import NIOPosix
+import NIOExtras
+import Logging
+import CoreMetrics

@@ -1,0 +1,3 @@
+import Testing
+@testable import ServiceProxy
+@Test func placeholder() {}
