@@ -37,14 +37,43 @@ public final class EndpointSliceController: Sendable {
         }
     }
 
+    /// Typed Pods by namespace, updated from changed keys only (decoding every Pod on every
+    /// change would dominate programming latency at 10k Pods).
+    struct PodIndex {
+        var byNamespace: [String: [String: Pod]] = [:]
+
+        mutating func update(_ snap: ClusterSnapshot, changed: Set<String>?) {
+            guard let changed else {
+                byNamespace = [:]
+                for (k, j) in snap[.pod] {
+                    let p = Pod(j)
+                    byNamespace[p.metadata.namespace, default: [:]][k] = p
+                }
+                return
+            }
+            for k in changed {
+                let ns = String(k.split(separator: "/", maxSplits: 1).first ?? "")
+                if let j = snap[.pod][k] { byNamespace[ns, default: [:]][k] = Pod(j) } else { byNamespace[ns]?[k] = nil }
+            }
+        }
+
+        func pods(in ns: String) -> [Pod] { byNamespace[ns].map { Array($0.values) } ?? [] }
+    }
+
     public func run() async {
         var last: ClusterSnapshot? = nil
         var expected = Expectations()
+        var index = PodIndex()
         for await snap in source.updates() {
             guard snap.isSynced([.service, .pod, .endpointSlice, .endpoints]) else { continue }
             expected.prune(snap)
             let affected = affectedServices(old: last, new: snap)
-            let podsByNS = Dictionary(grouping: snap.pods, by: { $0.metadata.namespace })
+            index.update(snap, changed: last.map { snap.changedKeys(.pod, since: $0) })
+            var podsByNS: [String: [Pod]] = [:]
+            for key in affected {
+                let ns = String(key.split(separator: "/", maxSplits: 1).first ?? "")
+                if podsByNS[ns] == nil { podsByNS[ns] = index.pods(in: ns) }
+            }
             for key in affected.sorted() {
                 await sync(key, snap, podsByNS: podsByNS, expected: &expected)
             }

@@ -5,10 +5,10 @@
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 N="${1:-2000}"
-swift build -c release --product ferry >/dev/null
+swift build -c release --product ferry --scratch-path .build-release >/dev/null
 WORK=$(mktemp -d /tmp/ferry-bench-api.XXXXXX)
 PORT=$((20000 + RANDOM % 10000)); MPORT=$((PORT + 1))
-taskset -c 0 .build/release/ferry server --data-dir "$WORK/data" --api-listen "127.0.0.1:$PORT" \
+taskset -c 0 .build-release/release/ferry server --data-dir "$WORK/data" --api-listen "127.0.0.1:$PORT" \
   --metrics-listen "127.0.0.1:$MPORT" --log-level warning >"$WORK/server.log" 2>&1 &
 PID=$!
 trap 'kill $PID 2>/dev/null; wait $PID 2>/dev/null; rm -rf "$WORK"' EXIT

@@ -1,6 +1,0 @@
-import DNSCore
-import NIOCore
-import NIOPosix
-import NIOExtras
-import Logging
-import CoreMetrics

@@ -1,9 +1,0 @@
-import NIOCore
-import NIOPosix
-import NIOHTTP1
-import NIOSSL
-import NIOHTTP2
-import Logging
-import CoreMetrics
-import IngressCore
-import KubeAPI
