@@ -71,7 +71,7 @@ final class DNSEngine: Sendable {
         let limit = transport == .udp ? DNSMessage.udpResponseLimit(for: query) : 65535
         let zone = self.zone
 
-        func finish(_ m: DNSMessage, plugin: String) -> [UInt8] {
+        @Sendable func finish(_ m: DNSMessage, plugin: String) -> [UInt8] {
             metrics.response(rcode: m.rcode, plugin: plugin, type: qtype, nanoseconds: (NIODeadline.now() - started).nanoseconds)
             return m.serialize(maxSize: limit)
         }

@@ -185,8 +185,7 @@ public final class DNSServer: Sendable {
         let engine = self.engine
         do {
             return try await DatagramBootstrap(group: loop)
-                .channelOption(.socketOption(.so_reuseaddr), value: 1)
-                .channelOption(.socketOption(.so_reuseport), value: 1)
+                .channelOption(.socket(SocketOptionLevel(SOL_SOCKET), SO_REUSEPORT), value: 1)
                 .channelOption(.maxMessagesPerRead, value: 16)
                 // Queries are small; a bigger datagram arrives cut and is answered FORMERR.
                 .channelOption(.recvAllocator, value: FixedSizeRecvByteBufferAllocator(capacity: 4096))

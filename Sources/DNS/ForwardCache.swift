@@ -41,7 +41,7 @@ final class ForwardCache: Sendable {
     let now: @Sendable () -> NIODeadline
     private let state: NIOLockedValueBox<State>
 
-    struct State {
+    struct State: Sendable {
         var lru: LRUStore<CacheKey, Entry>
         var counts: [CacheKind: Int] = [.success: 0, .denial: 0]
     }
@@ -214,3 +214,6 @@ struct LRUStore<Key: Hashable, Value> {
         if tail < 0 { tail = i }
     }
 }
+
+extension LRUStore: Sendable where Key: Sendable, Value: Sendable {}
+extension LRUStore.Node: Sendable where Key: Sendable, Value: Sendable {}

@@ -59,7 +59,7 @@ public struct UpstreamSelection: Sendable, Equatable {
     public static func parseResolvConf(_ text: String) -> [HostPort] {
         var out: [HostPort] = []
         for raw in text.split(whereSeparator: { $0 == "\n" || $0 == "\r" }) {
-            let line = raw.split(whereSeparator: { $0 == "#" || $0 == ";" }, maxSplits: 1, omittingEmptySubsequences: false).first ?? ""
+            let line = raw.split(maxSplits: 1, omittingEmptySubsequences: false, whereSeparator: { $0 == "#" || $0 == ";" }).first ?? ""
             let fields = line.split(whereSeparator: { $0 == " " || $0 == "\t" })
             guard fields.count >= 2, fields[0] == "nameserver" else { continue }
             let host = String(fields[1])

@@ -6,6 +6,7 @@ import Musl
 import Darwin
 #endif
 import Foundation
+import Synchronization
 
 /// What a finished child process reported.
 public struct CommandResult: Sendable, Equatable {
@@ -67,21 +68,21 @@ public struct SpawnCommandRunner: CommandRunner {
     }
 }
 
-private func errnoText(_ code: Int32) -> String {
-    let text = String(cString: strerror(code))
-    return text.prefix(1).lowercased() + text.dropFirst()
-}
+/// Serialises our spawns: between creating a pipe and marking it close-on-exec (`pipe2` is not
+/// exported by the Glibc module), a concurrent spawn from this module could inherit it, leaving a pipe
+/// end open and a child waiting forever for EOF.
+private let spawnLock = Mutex(())
 
-private func runBlocking(_ argv: [String], tool: String, stdin: String, timeout: Duration, limit: Int) throws -> CommandResult {
+private func spawnChild(_ argv: [String], tool: String) throws -> (pid: pid_t, stdinFD: Int32, outputFD: Int32) {
     var input: [Int32] = [-1, -1]
     var output: [Int32] = [-1, -1]
-    // O_CLOEXEC so that concurrently spawned children (other threads) never inherit our pipe ends.
-    guard pipe2(&input, O_CLOEXEC) == 0 else { throw ServiceProxyError.spawnFailed(command: tool, reason: errnoText(errno)) }
-    guard pipe2(&output, O_CLOEXEC) == 0 else {
+    guard pipe(&input) == 0 else { throw ServiceProxyError.spawnFailed(command: tool, reason: errnoText(errno)) }
+    guard pipe(&output) == 0 else {
         let code = errno
         close(input[0]); close(input[1])
         throw ServiceProxyError.spawnFailed(command: tool, reason: errnoText(code))
     }
+    for fd in input + output { _ = fcntl(fd, F_SETFD, FD_CLOEXEC) }
 
     var actions = posix_spawn_file_actions_t()
     posix_spawn_file_actions_init(&actions)
@@ -118,6 +119,14 @@ private func runBlocking(_ argv: [String], tool: String, stdin: String, timeout:
         close(input[1]); close(output[0])
         throw ServiceProxyError.spawnFailed(command: tool, reason: errnoText(rc))
     }
+    return (pid, input[1], output[0])
+}
+
+private func runBlocking(_ argv: [String], tool: String, stdin: String, timeout: Duration, limit: Int) throws -> CommandResult {
+    let spawned = try spawnLock.withLock { _ in try spawnChild(argv, tool: tool) }
+    let pid = spawned.pid
+    let input = [-1, spawned.stdinFD]
+    let output = [spawned.outputFD, -1]
 
     // Feed stdin from its own thread so a child that writes a lot before reading cannot deadlock us.
     // SIGPIPE is blocked on that thread only: a child exiting early then yields EPIPE instead of

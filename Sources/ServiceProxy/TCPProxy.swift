@@ -2,6 +2,7 @@ import CoreMetrics
 import Logging
 import NIOCore
 import NIOPosix
+import Synchronization
 
 /// Splices two TCP channels on the same event loop (swift-nio-examples' connect-proxy `GlueHandler`):
 /// bytes read on one side are written to the other; a side is only read while its partner is writable
@@ -197,13 +198,14 @@ final class TCPFrontendHandler: ChannelInboundHandler, RemovableChannelHandler {
         }
         pool.connected(client: clientIP, endpoint: endpoint)
         let (clientSide, backendSide) = GlueHandler.matchedPair(firstBytes: pool.metrics.bytesIn, secondBytes: pool.metrics.bytesOut)
+        let client = context.channel
         do {
             try context.pipeline.syncOperations.addHandler(clientSide)
             try backend.pipeline.syncOperations.addHandler(backendSide)
             context.pipeline.syncOperations.removeHandler(context: context, promise: nil)
             // Turning autoRead on issues the first read through the glue (which gates it on writability).
             backend.setOption(ChannelOptions.autoRead, value: true).whenFailure { _ in backend.close(promise: nil) }
-            context.channel.setOption(ChannelOptions.autoRead, value: true).whenFailure { _ in backend.close(promise: nil) }
+            client.setOption(ChannelOptions.autoRead, value: true).whenFailure { _ in client.close(promise: nil) }
         } catch {
             backend.close(promise: nil)
             context.close(promise: nil)
@@ -218,20 +220,20 @@ final class TCPFrontendHandler: ChannelInboundHandler, RemovableChannelHandler {
 /// Bookkeeping of live channels (listeners' accepted connections, UDP sessions) so shutdown can close
 /// them; connections survive listener removal, as in kube-proxy's userspace mode.
 final class ConnectionRegistry: Sendable {
-    private let channels = NIOLockedValueBox<[ObjectIdentifier: any Channel]>([:])
+    private let channels = Mutex<[ObjectIdentifier: any Channel]>([:])
 
     func track(_ channel: any Channel) {
         let id = ObjectIdentifier(channel)
-        channels.withLockedValue { $0[id] = channel }
+        channels.withLock { $0[id] = channel }
         channel.closeFuture.whenComplete { [weak self] _ in
-            self?.channels.withLockedValue { _ = $0.removeValue(forKey: id) }
+            self?.channels.withLock { _ = $0.removeValue(forKey: id) }
         }
     }
 
-    var count: Int { channels.withLockedValue { $0.count } }
+    var count: Int { channels.withLock { $0.count } }
 
     func closeAll() async {
-        let all = channels.withLockedValue { Array($0.values) }
+        let all = channels.withLock { Array($0.values) }
         for c in all { try? await c.close() }
     }
 }
