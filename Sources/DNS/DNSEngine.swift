@@ -137,7 +137,7 @@ final class DNSEngine: Sendable {
             metrics.cacheRequests.increment()
             if let (m, kind) = cache.lookup(key) {
                 metrics.cacheHits[kind]?.increment()
-                return loop.makeSucceededFuture(.success((m, true)))
+                return loop.makeSucceededFuture(.success((Self.respelled(m, as: q.name), true)))
             }
             metrics.cacheMisses.increment()
         }
@@ -154,6 +154,16 @@ final class DNSEngine: Sendable {
 
     func updateCacheGauges() {
         for kind in [CacheKind.success, .denial] { metrics.cacheEntries[kind]?.record(cache.count(kind)) }
+    }
+
+    /// The cache is keyed case-insensitively, so a hit still carries the first asker's spelling:
+    /// records owned by the question name get this asker's spelling back (0x20-style resolvers
+    /// and ExternalName chains then read naturally).
+    static func respelled(_ m: DNSMessage, as name: DNSName) -> DNSMessage {
+        var m = m
+        for i in m.answers.indices where m.answers[i].name == name { m.answers[i].name = name }
+        for i in m.authorities.indices where m.authorities[i].name == name { m.authorities[i].name = name }
+        return m
     }
 
     /// The upstream answer re-addressed to the client: its ID, question and RD; our OPT only if

@@ -25,6 +25,9 @@ public final class DNSServer: Sendable {
         var channels: [any Channel] = []
         var bound: [HostPort] = []
         var isBound = false
+        /// The snapshot the current zone was built from (so `run()` does not rebuild the one
+        /// `bind()` already used).
+        var lastApplied: ClusterSnapshot?
     }
 
     /// - Parameters:
@@ -97,7 +100,7 @@ public final class DNSServer: Sendable {
     /// loops) and swaps it in, then closes every listener. Binds first if `bind()` was not called.
     public func run() async throws {
         if !state.withLockedValue({ $0.isBound }) { try await bind() }
-        var previous: ClusterSnapshot? = nil
+        var previous = state.withLockedValue { $0.lastApplied }
         for await snapshot in source.updates() {
             apply(snapshot, previous: previous)
             previous = snapshot
@@ -118,10 +121,10 @@ public final class DNSServer: Sendable {
     /// `pods verified`, and inferring namespaces when Namespaces are not watched.
     func apply(_ snapshot: ClusterSnapshot, previous: ClusterSnapshot?) {
         let needed: [ResourceType] = [.service, .endpointSlice]
-        guard snapshot.isSynced(needed) else {
-            if engine.zone.isSynced || previous == nil { engine.setZone(.notSynced(config: config.zone)) }
-            return
-        }
+        // Until the first sync the engine serves `ClusterZone.notSynced` (SERVFAIL, never a
+        // cacheable NXDOMAIN). Once synced, a snapshot that lost its sync flag (a relist) keeps
+        // the last good zone: stale beats SERVFAIL (dns-spec §4.9).
+        guard snapshot.isSynced(needed) else { return }
         let namespacesWatched = snapshot.synced.contains(.namespace)
         if let previous, previous.isSynced(needed), previous.synced == snapshot.synced {
             let podsMatter = config.autopath || config.zone.podRecords == .verified || !namespacesWatched
@@ -136,6 +139,7 @@ public final class DNSServer: Sendable {
             config: config.zone, services: snapshot.services, endpointSlices: snapshot.endpointSlices, pods: snapshot.pods,
             namespaces: namespaces, serial: UInt32(truncatingIfNeeded: Int(Date().timeIntervalSince1970)))
         engine.setZone(zone)
+        state.withLockedValue { $0.lastApplied = snapshot }
         logger.debug("dns zone rebuilt", metadata: ["version": "\(snapshot.version)"])
     }
 
@@ -143,8 +147,9 @@ public final class DNSServer: Sendable {
 
     /// Binds UDP (one socket per event loop) and TCP for one address; returns the port.
     private func bindPair(_ address: HostPort) async throws -> (Int, [any Channel]) {
-        // An ephemeral port is chosen for UDP and may already be taken for TCP: try a few.
-        let attempts = address.port == 0 ? 5 : 1
+        // An ephemeral port is chosen by a probe and may be taken (UDP by a racing process, TCP by
+        // anyone) by the time we bind it for real: try a few.
+        let attempts = address.port == 0 ? 20 : 1
         var lastError: (any Error)?
         for _ in 0..<attempts {
             var channels: [any Channel] = []
@@ -158,7 +163,8 @@ public final class DNSServer: Sendable {
             } catch {
                 for ch in channels { try? await ch.close() }
                 lastError = error
-                if case DNSServerError.addressInUse(_, proto: "tcp") = error, address.port == 0 { continue }
+                // With port 0 the probed port can be taken by someone else before we bind it again.
+                if case DNSServerError.addressInUse = error, address.port == 0 { continue }
                 throw error
             }
         }

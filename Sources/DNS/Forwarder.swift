@@ -66,10 +66,9 @@ final class Forwarder: Sendable {
     private func exchange(_ q: DNSQuestion, dnssecOK: Bool, rd: Bool, with upstream: Upstream, on loop: any EventLoop) -> EventLoopFuture<DNSMessage> {
         // A fresh random ID (and source port) per attempt makes spoofed replies hard to land; we
         // always offer EDNS so answers up to 1232 bytes come back over UDP.
-        var msg = DNSMessage(
+        let msg = DNSMessage(
             header: DNSHeader(id: .random(in: 0...UInt16.max), recursionDesired: rd), questions: [q],
             edns: EDNS(udpPayloadSize: 1232, dnssecOK: dnssecOK))
-        msg.header.checkingDisabled = false
         let expect = ReplyExpectation(id: msg.header.id, question: q)
         let wire = msg.serialize()
         let started = NIODeadline.now()

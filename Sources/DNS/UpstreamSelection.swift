@@ -58,7 +58,7 @@ public struct UpstreamSelection: Sendable, Equatable {
     /// are not IP literals are skipped, as glibc does.
     public static func parseResolvConf(_ text: String) -> [HostPort] {
         var out: [HostPort] = []
-        for raw in text.split(whereSeparator: { $0 == "\n" || $0 == "\r" }) {
+        for raw in text.split(whereSeparator: \.isNewline) {
             let line = raw.split(maxSplits: 1, omittingEmptySubsequences: false, whereSeparator: { $0 == "#" || $0 == ";" }).first ?? ""
             let fields = line.split(whereSeparator: { $0 == " " || $0 == "\t" })
             guard fields.count >= 2, fields[0] == "nameserver" else { continue }

@@ -13,6 +13,8 @@ public struct AgentOptions: Sendable {
     public var kubeconfig: String? = nil
     public var metricsListen = "127.0.0.1:10249"
     public var logLevel = Logger.Level.info
+    public var dataPlane = DataPlaneOptions()
+    public var dns = DNSOptions()
     public init() {}
 }
 
@@ -29,16 +31,34 @@ public enum FerryAgent {
         let (metricsHost, metricsPort) = try parseHostPort(opts.metricsListen, flag: "--metrics-listen")
         let client = try KubeClient(config: config, logger: logger)
         let informer = Informer(client: client, resources: watchedResources, logger: logger)
-        let metricsServer = try await HTTPServer.bind(
+        var dataPlanes: [ServiceGroupConfiguration.ServiceConfiguration] = []
+        do {
+            if let dns = try await DataPlanes.dnsServer(opts.dns, source: informer, logger: logger) {
+                dataPlanes.append(.init(service: DNSService(server: dns)))
+            }
+            if let proxy = try await DataPlanes.serviceProxy(opts.dataPlane, source: informer, logger: logger) {
+                dataPlanes.append(.init(service: ServiceProxyService(proxy: proxy)))
+            }
+        } catch {
+            await client.shutdown()
+            throw error
+        }
+        let metricsServer: HTTPServer
+        do {
+            metricsServer = try await HTTPServer.bind(
             host: metricsHost, port: metricsPort, tls: nil, handler: MetricsHandler(exporter: exporter, informer: informer),
             group: MultiThreadedEventLoopGroup.singleton, logger: logger)
+        } catch {
+            await client.shutdown()
+            throw error
+        }
         logger.info("ferry agent started", metadata: ["server": "\(config.server)", "metrics": "http://\(metricsHost):\(metricsPort)/metrics"])
         let group = ServiceGroup(
             configuration: .init(
                 services: [
                     .init(service: HTTPService(server: metricsServer)),
                     .init(service: LoopService { await informer.run() }),
-                ],
+                ] + dataPlanes,
                 gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
         let result = await Result(catching: { try await group.run() })
         await client.shutdown()

@@ -28,6 +28,8 @@ public struct ServerOptions: Sendable {
     public var nodeIPs: [String] = []
     /// Events kept for watch replay; older resourceVersions get `410 Gone`.
     public var watchHistory = 10_000
+    public var dataPlane = DataPlaneOptions()
+    public var dns = DNSOptions()
 
     public init() {}
 }
@@ -168,6 +170,25 @@ public enum FerryServer {
             source: informer, writer: client, logger: logger, pool: lbPool,
             nodeIPs: opts.nodeIPs.isEmpty && lbPool == nil ? [clientHost] : opts.nodeIPs)
 
+        var dataPlanes: [ServiceGroupConfiguration.ServiceConfiguration] = []
+        do {
+            var dnsOpts = opts.dns
+            dnsOpts.clusterDomain = opts.clusterDomain
+            if let dnsIP = allocPreview.reservedAddress(offset: 10) { dnsOpts.nameserverIPs = [dnsIP] }
+            if let dns = try await DataPlanes.dnsServer(dnsOpts, source: informer, logger: logger) {
+                dataPlanes.append(.init(service: DNSService(server: dns)))
+            }
+            var proxyOpts = opts.dataPlane
+            proxyOpts.serviceCIDRs = cidrs
+            if let proxy = try await DataPlanes.serviceProxy(proxyOpts, source: informer, logger: logger) {
+                dataPlanes.append(.init(service: ServiceProxyService(proxy: proxy)))
+            }
+        } catch {
+            await apiServer.close()
+            await client.shutdown()
+            throw error
+        }
+
         let metricsServer: HTTPServer
         do {
             metricsServer = try await HTTPServer.bind(
@@ -209,7 +230,7 @@ public enum FerryServer {
                     .init(service: LoopService { await informer.run() }),
                     .init(service: LoopService { await endpointSlices.run() }),
                     .init(service: LoopService { await loadBalancers.run() }),
-                ],
+                ] + dataPlanes,
                 gracefulShutdownSignals: [.sigterm, .sigint],
                 logger: logger))
         let result = await Result(catching: { try await serviceGroup.run() })

@@ -22,8 +22,9 @@ struct PoolKey: Hashable {
     var tls: Bool
 }
 
-/// One keep-alive HTTP/1.1 connection to a backend endpoint.
-final class UpstreamConnection {
+/// One keep-alive HTTP/1.1 connection to a backend endpoint. Only touched on its channel's event loop; the
+/// `@unchecked Sendable` lets it travel in that loop's futures.
+final class UpstreamConnection: @unchecked Sendable {
     let channel: Channel
     let handler: UpstreamHandler
     let key: PoolKey
@@ -128,6 +129,8 @@ final class UpstreamPool: @unchecked Sendable {
     private var idle: [PoolKey: [UpstreamConnection]] = [:]
     private var cursors: [String: Int] = [:]
     private var failedUntil: [UpstreamEndpoint: NIODeadline] = [:]
+    /// Tests replace connecting (e.g. with a future that never completes on an `EmbeddedEventLoop`).
+    var connectOverride: ((PoolKey, Duration) -> EventLoopFuture<UpstreamConnection>)?
 
     init(
         eventLoop: any EventLoop, limits: IngressServerConfiguration.Limits, tlsContext: NIOSSLContext?,
@@ -178,6 +181,7 @@ final class UpstreamPool: @unchecked Sendable {
                 return eventLoop.makeSucceededFuture(c)
             }
         }
+        if let connectOverride { return connectOverride(key, connectTimeout) }
         return connect(key, connectTimeout: connectTimeout)
     }
 

@@ -4,7 +4,11 @@ import Synchronization
 /// Round-robin endpoint choice with optional ClientIP session affinity, for one pool. A value type with
 /// the clock passed in, so it is tested without sockets or sleeps; `Pool` wraps it in a lock.
 struct BalancerState: Sendable {
-    private(set) var spec: PoolSpec
+    private(set) var spec: PoolSpec {
+        didSet { members = (Set(spec.cluster), Set(spec.local)) }
+    }
+    /// The endpoint lists as sets: UDP listeners check session validity on every datagram.
+    private var members: (cluster: Set<BackendEndpoint>, local: Set<BackendEndpoint>)
     private var nextCluster = 0
     private var nextLocal = 0
     /// Client IP → sticky endpoint and when the stickiness lapses.
@@ -13,6 +17,7 @@ struct BalancerState: Sendable {
 
     init(spec: PoolSpec, maxAffinityEntries: Int) {
         self.spec = spec
+        self.members = (Set(spec.cluster), Set(spec.local))
         self.maxAffinityEntries = max(1, maxAffinityEntries)
     }
 
@@ -34,7 +39,9 @@ struct BalancerState: Sendable {
 
     func endpoints(localOnly: Bool) -> [BackendEndpoint] { localOnly ? spec.local : spec.cluster }
 
-    func contains(_ endpoint: BackendEndpoint, localOnly: Bool) -> Bool { endpoints(localOnly: localOnly).contains(endpoint) }
+    func contains(_ endpoint: BackendEndpoint, localOnly: Bool) -> Bool {
+        localOnly ? members.local.contains(endpoint) : members.cluster.contains(endpoint)
+    }
 
     /// The endpoint for a new connection: the client's sticky endpoint when affinity is on and it is
     /// still valid and not excluded, otherwise the next one in round-robin order that is not excluded
@@ -43,7 +50,7 @@ struct BalancerState: Sendable {
         let list = endpoints(localOnly: localOnly)
         guard !list.isEmpty else { return nil }
         if spec.affinityTimeout != nil, let client, let sticky = affinity[client] {
-            if sticky.expires > now, !excluding.contains(sticky.endpoint), list.contains(sticky.endpoint) {
+            if sticky.expires > now, !excluding.contains(sticky.endpoint), contains(sticky.endpoint, localOnly: localOnly) {
                 return sticky.endpoint
             }
             affinity[client] = nil

@@ -17,6 +17,8 @@ final class GlueHandler {
     private var inputClosed = false
     /// This side's output was shut down because the partner's input ended.
     private var outputClosed = false
+    /// A full close was requested; further close requests are no-ops.
+    private var closing = false
     /// Counts bytes read on this side.
     private let bytesRead: Counter?
 
@@ -39,14 +41,22 @@ final class GlueHandler {
         guard let context, !outputClosed else { return }
         outputClosed = true
         if inputClosed {
-            context.close(promise: nil)
+            closeFully(context)
         } else {
             // Pending writes are flushed before the shutdown takes effect.
             context.close(mode: .output, promise: nil)
         }
     }
 
-    private func partnerCloseFull() { context?.close(promise: nil) }
+    private func partnerCloseFull() {
+        if let context { closeFully(context) }
+    }
+
+    private func closeFully(_ context: ChannelHandlerContext) {
+        guard !closing else { return }
+        closing = true
+        context.close(promise: nil)
+    }
 
     private func partnerBecameWritable() {
         if pendingRead {
@@ -78,6 +88,7 @@ extension GlueHandler: ChannelDuplexHandler {
     func channelReadComplete(context: ChannelHandlerContext) { partner?.partnerFlush() }
 
     func channelInactive(context: ChannelHandlerContext) {
+        closing = true
         partner?.partnerCloseFull()
         context.fireChannelInactive()
     }
@@ -86,7 +97,7 @@ extension GlueHandler: ChannelDuplexHandler {
         if let event = event as? ChannelEvent, case .inputClosed = event {
             inputClosed = true
             partner?.partnerWriteEOF()
-            if outputClosed { context.close(promise: nil) }
+            if outputClosed { closeFully(context) }
         } else {
             context.fireUserInboundEventTriggered(event)
         }
@@ -94,7 +105,7 @@ extension GlueHandler: ChannelDuplexHandler {
 
     func errorCaught(context: ChannelHandlerContext, error: Error) {
         partner?.partnerCloseFull()
-        context.close(promise: nil)
+        closeFully(context)
     }
 
     func channelWritabilityChanged(context: ChannelHandlerContext) {
@@ -122,9 +133,18 @@ struct ListenerSettings: Sendable {
 
 /// The first handler on an accepted client connection: picks an endpoint, connects (retrying the next
 /// endpoint on failure), then splices the two connections with a `GlueHandler` pair. The client socket
-/// is not read (autoRead off) until the backend is connected, so nothing is buffered meanwhile.
+/// is not read (autoRead off) until the backend is connected. One exception: when the client's FIN
+/// arrives first, NIO drains the socket up to EOF regardless of autoRead, so those bytes and the EOF are
+/// held here (bounded by the kernel receive buffer, capped at `maxEarlyBytes`) and replayed into the glue.
 final class TCPFrontendHandler: ChannelInboundHandler, RemovableChannelHandler {
     typealias InboundIn = ByteBuffer
+    typealias InboundOut = ByteBuffer
+
+    /// Larger than Linux's default maximum TCP receive buffer (6 MiB), so it only trips on abuse.
+    static let maxEarlyBytes = 8 << 20
+    private var early: [ByteBuffer] = []
+    private var earlyBytes = 0
+    private var sawEOF = false
 
     private let pool: Pool
     private let frontend: Frontend
@@ -162,6 +182,7 @@ final class TCPFrontendHandler: ChannelInboundHandler, RemovableChannelHandler {
             return
         }
         tried.insert(endpoint)
+        logger.trace("connecting to endpoint", metadata: ["service": "\(frontend.service)", "endpoint": "\(endpoint)"])
         let address: SocketAddress
         do {
             address = try SocketAddress(ipAddress: endpoint.ip, port: endpoint.port)
@@ -184,7 +205,10 @@ final class TCPFrontendHandler: ChannelInboundHandler, RemovableChannelHandler {
                     self.logger.debug("connect to endpoint failed", metadata: [
                         "service": "\(self.frontend.service)", "endpoint": "\(endpoint)", "error": "\(error)",
                     ])
-                    guard context.channel.isActive else { return }
+                    guard context.channel.isActive else {
+                        self.logger.trace("client gone", metadata: ["service": "\(self.frontend.service)"])
+                        return
+                    }
                     self.connectNext(context: context)
                 }
             }
@@ -197,11 +221,17 @@ final class TCPFrontendHandler: ChannelInboundHandler, RemovableChannelHandler {
             return
         }
         pool.connected(client: clientIP, endpoint: endpoint)
+        logger.trace("spliced", metadata: ["service": "\(frontend.service)", "endpoint": "\(endpoint)"])
         let (clientSide, backendSide) = GlueHandler.matchedPair(firstBytes: pool.metrics.bytesIn, secondBytes: pool.metrics.bytesOut)
         let client = context.channel
         do {
             try context.pipeline.syncOperations.addHandler(clientSide)
             try backend.pipeline.syncOperations.addHandler(backendSide)
+            // Replay what NIO read before the glue existed (see the type's doc comment).
+            for buffer in early { context.fireChannelRead(wrapInboundOut(buffer)) }
+            if !early.isEmpty { context.fireChannelReadComplete() }
+            early = []
+            if sawEOF { context.fireUserInboundEventTriggered(ChannelEvent.inputClosed) }
             context.pipeline.syncOperations.removeHandler(context: context, promise: nil)
             // Turning autoRead on issues the first read through the glue (which gates it on writability).
             backend.setOption(ChannelOptions.autoRead, value: true).whenFailure { _ in backend.close(promise: nil) }
@@ -209,6 +239,24 @@ final class TCPFrontendHandler: ChannelInboundHandler, RemovableChannelHandler {
         } catch {
             backend.close(promise: nil)
             context.close(promise: nil)
+        }
+    }
+
+    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        let buffer = unwrapInboundIn(data)
+        earlyBytes += buffer.readableBytes
+        guard earlyBytes <= Self.maxEarlyBytes else {
+            context.close(promise: nil)
+            return
+        }
+        early.append(buffer)
+    }
+
+    func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
+        if let event = event as? ChannelEvent, case .inputClosed = event {
+            sawEOF = true
+        } else {
+            context.fireUserInboundEventTriggered(event)
         }
     }
 

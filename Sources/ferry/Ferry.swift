@@ -11,6 +11,38 @@ struct Ferry: AsyncParsableCommand {
         subcommands: [Server.self, Agent.self, Run.self])
 }
 
+
+/// Data-plane flags shared by `server` and `agent`.
+struct DataPlaneFlags: ParsableArguments {
+    @Option(name: .customLong("dns-listen"), help: "HOST:PORT for cluster DNS, UDP and TCP (repeatable). Default 127.0.0.1:53; \"off\" disables DNS.")
+    var dnsListen: [String] = []
+
+    @Option(name: .customLong("upstream"), help: "Upstream DNS server HOST[:PORT] for names outside the cluster (repeatable; default: /etc/resolv.conf).")
+    var upstream: [String] = []
+
+    @Flag(help: "Walk a known Pod's DNS search path server-side (CoreDNS autopath).")
+    var autopath = false
+
+    @Option(help: "Service proxy: auto (nftables as root with nft, else userspace), nftables, userspace or off.")
+    var proxyMode = "auto"
+
+    @Option(help: "CIDRs whose addresses Services may use as spec.externalIPs (refused otherwise, CVE-2020-8554).")
+    var allowExternalIps: [String] = []
+
+    @Option(help: "Pod address range(s) (for masquerade decisions), comma-separated.")
+    var podCidr = "127.1.0.0/16"
+
+    func apply(dataPlane: inout DataPlaneOptions, dns: inout DNSOptions, nodeIPs: [String]) {
+        dataPlane.proxyMode = proxyMode
+        dataPlane.nodeIPs = nodeIPs
+        dataPlane.allowExternalIPs = allowExternalIps.flatMap { $0.split(separator: ",").map(String.init) }
+        dataPlane.podCIDRs = podCidr.split(separator: ",").map(String.init)
+        if dnsListen == ["off"] { dns.listen = [] } else if !dnsListen.isEmpty { dns.listen = dnsListen }
+        dns.upstreams = upstream
+        dns.autopath = autopath
+    }
+}
+
 struct Server: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Run the embedded Kubernetes API server (SQLite store) and Ferry's controllers and data planes.")
@@ -39,6 +71,8 @@ struct Server: AsyncParsableCommand {
     @Option(help: "A node address NodePorts answer on and LoadBalancers fall back to (repeatable).")
     var nodeIp: [String] = []
 
+    @OptionGroup var dataPlane: DataPlaneFlags
+
     @Option(help: "Number of recent changes kept for watch replay; older resourceVersions get 410 Gone.")
     var watchHistory = 10_000
 
@@ -56,6 +90,7 @@ struct Server: AsyncParsableCommand {
         o.metricsListen = metricsListen
         o.lbPool = lbPool
         o.nodeIPs = nodeIp
+        dataPlane.apply(dataPlane: &o.dataPlane, dns: &o.dns, nodeIPs: nodeIp)
         guard let level = Logger.Level(rawValue: logLevel) else {
             throw ValidationError("invalid --log-level \(logLevel)")
         }
@@ -88,6 +123,17 @@ struct Agent: AsyncParsableCommand {
     @Option(help: "HOST:PORT of the Prometheus /metrics endpoint (also /debug/cache).")
     var metricsListen = "127.0.0.1:10249"
 
+    @OptionGroup var dataPlane: DataPlaneFlags
+
+    @Option(help: "Service ClusterIP range(s) of the cluster, comma-separated (for the proxy's rules).")
+    var serviceCidr = "10.96.0.0/12"
+
+    @Option(help: "A node address NodePorts answer on (repeatable).")
+    var nodeIp: [String] = []
+
+    @Option(help: "Cluster DNS domain.")
+    var clusterDomain = "cluster.local"
+
     @Option(help: "Log level: trace, debug, info, notice, warning, error, critical.")
     var logLevel = "info"
 
@@ -95,6 +141,9 @@ struct Agent: AsyncParsableCommand {
         var o = AgentOptions()
         o.kubeconfig = kubeconfig
         o.metricsListen = metricsListen
+        dataPlane.apply(dataPlane: &o.dataPlane, dns: &o.dns, nodeIPs: nodeIp)
+        o.dataPlane.serviceCIDRs = serviceCidr.split(separator: ",").map(String.init)
+        o.dns.clusterDomain = clusterDomain
         guard let level = Logger.Level(rawValue: logLevel) else { throw ValidationError("invalid --log-level \(logLevel)") }
         o.logLevel = level
         bootstrapLogging(level)

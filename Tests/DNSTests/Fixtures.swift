@@ -50,7 +50,14 @@ enum TestCluster {
         return j
     }
 
-    static func snapshot(bigCount: Int = 0, synced: Bool = true, version: Int = 1) -> ClusterSnapshot {
+    static func pod(_ name: String, ns: String = "testns", ip: String) -> JSON {
+        [
+            "apiVersion": "v1", "kind": "Pod", "metadata": ["name": .string(name), "namespace": .string(ns), "resourceVersion": "1"],
+            "spec": ["dnsPolicy": "ClusterFirst"], "status": ["phase": "Running", "podIPs": [["ip": .string(ip)]]],
+        ]
+    }
+
+    static func snapshot(bigCount: Int = 0, podIPs: [String] = [], synced: Bool = true, version: Int = 1) -> ClusterSnapshot {
         var services: [JSON] = [
             service("svc1", spec: ["clusterIP": "10.0.0.1", "clusterIPs": ["10.0.0.1"], "ports": [["name": "http", "port": 80, "protocol": "TCP"]]]),
             service("hdls", spec: ["clusterIP": "None", "ports": [["name": "http", "port": 80, "protocol": "TCP"]]]),
@@ -64,24 +71,28 @@ enum TestCluster {
         var objects: [ResourceType: [String: JSON]] = [:]
         for s in services { objects[.service, default: [:]][ClusterSnapshot.key(of: s)] = s }
         for s in slices { objects[.endpointSlice, default: [:]][ClusterSnapshot.key(of: s)] = s }
+        for (i, ip) in podIPs.enumerated() {
+            let p = pod("client-\(i)", ip: ip)
+            objects[.pod, default: [:]][ClusterSnapshot.key(of: p)] = p
+        }
         return ClusterSnapshot(objects: objects, synced: synced ? [.service, .endpointSlice, .pod] : [], version: version)
     }
 
-    static func zone(bigCount: Int = 0) -> ClusterZone {
-        let snap = snapshot(bigCount: bigCount)
-        return ClusterZone(services: snap.services, endpointSlices: snap.endpointSlices, pods: [], serial: 1)
+    static func zone(bigCount: Int = 0, podIPs: [String] = []) -> ClusterZone {
+        let snap = snapshot(bigCount: bigCount, podIPs: podIPs)
+        return ClusterZone(services: snap.services, endpointSlices: snap.endpointSlices, pods: snap.pods, serial: 1)
     }
 }
 
 /// Builds an engine like `DNSServer` does, for handler tests.
 func makeEngine(
     zone: ClusterZone? = TestCluster.zone(), upstreams: [HostPort] = [], timeout: TimeAmount = .seconds(2), cacheCapacity: Int = 100,
-    maxInFlight: Int = 100, metrics: DNSMetrics = DNSMetrics(server: "dns://:53", factory: NOOPFactory())
+    maxInFlight: Int = 100, autopath: Bool = false, metrics: DNSMetrics = DNSMetrics(server: "dns://:53", factory: NOOPFactory())
 ) -> DNSEngine {
     let forwarder = Forwarder(timeout: timeout, maxInFlight: maxInFlight, metrics: metrics)
     try! forwarder.setUpstreams(upstreams)
     let engine = DNSEngine(
-        zoneConfig: ClusterDNSConfig(), autopath: false, forwarder: forwarder,
+        zoneConfig: ClusterDNSConfig(), autopath: autopath, forwarder: forwarder,
         cache: ForwardCache(capacity: cacheCapacity, maxSuccessTTL: 30, maxDenialTTL: 30), metrics: metrics,
         logger: Logger(label: "test"))
     if let zone { engine.setZone(zone) }

@@ -113,7 +113,11 @@ final class FerryServerProcess: @unchecked Sendable {
     static func launch(dataDir: String, apiPort: Int, metricsPort: Int, logPath: String, extraArgs: [String]) throws -> Process {
         let p = Process()
         p.executableURL = URL(fileURLWithPath: try ferryBinary())
-        p.arguments = ["server", "--data-dir", dataDir, "--api-listen", "127.0.0.1:\(apiPort)", "--metrics-listen", "127.0.0.1:\(metricsPort)"] + extraArgs
+        // Tests run several servers at once: DNS on a free port unless the test picks one, no kernel proxy rules.
+        var defaults: [String] = []
+        if !extraArgs.contains("--dns-listen") { defaults += ["--dns-listen", "127.0.0.1:\(freePort())", "--upstream", "127.0.0.1:9"] }
+        if !extraArgs.contains("--proxy-mode") { defaults += ["--proxy-mode", "off"] }
+        p.arguments = ["server", "--data-dir", dataDir, "--api-listen", "127.0.0.1:\(apiPort)", "--metrics-listen", "127.0.0.1:\(metricsPort)"] + defaults + extraArgs
         FileManager.default.createFile(atPath: logPath, contents: nil)
         let log = try FileHandle(forWritingTo: URL(fileURLWithPath: logPath))
         log.seekToEndOfFile()
