@@ -52,7 +52,8 @@ enum IngressPipeline {
             })
     }
 
-    /// HTTP/2 connection: idle timeout, then one `ProxyHandler` per stream behind the HTTP/1 codec.
+    /// HTTP/2 connection: a silence timeout (also covers clients that never open a stream), the h2 handler with one
+    /// `ProxyHandler` per stream behind the HTTP/1 codec, and connection management (GOAWAY on shutdown).
     static func configureHTTP2(_ channel: Channel, environment env: ProxyEnvironment, pool: UpstreamPool) throws {
         let sync = channel.pipeline.syncOperations
         try sync.addHandler(IdleCloseHandler(timeout: TimeAmount(env.limits.idleTimeout)))
@@ -62,8 +63,14 @@ enum IngressPipeline {
             HTTP2Setting(parameter: .maxHeaderListSize, value: env.limits.maxHeaderBytes),
             HTTP2Setting(parameter: .initialWindowSize, value: 65_535),
         ]
+        // Sends GOAWAY on quiesce (shutdown) and closes connections idle without open streams.
+        let management = NIOHTTP2ServerConnectionManagementHandler(
+            eventLoop: channel.eventLoop,
+            configuration: .init(
+                maxIdleTime: TimeAmount(env.limits.idleTimeout), maxAge: nil, maxGraceTime: nil, keepalive: nil))
         _ = try sync.configureHTTP2Pipeline(
-            mode: .server, connectionConfiguration: connection, streamConfiguration: .init()
+            mode: .server, connectionConfiguration: connection, streamConfiguration: .init(),
+            streamDelegate: management.http2StreamDelegate
         ) { stream in
             stream.eventLoop.makeCompletedFuture {
                 let s = stream.pipeline.syncOperations
@@ -71,6 +78,7 @@ enum IngressPipeline {
                 try s.addHandler(ProxyHandler(environment: env, pool: pool), name: "proxy")
             }
         }
+        try sync.addHandler(management)
     }
 }
 

@@ -423,7 +423,7 @@ final class ProxyHandler: ChannelDuplexHandler, RemovableChannelHandler {
                 self.env.logger.debug(
                     "upstream connect failed", metadata: ["endpoint": "\(endpoint)", "error": "\(error)"])
                 if ex.attempts < self.env.limits.maxUpstreamAttempts,
-                    self.pool.pick(ex.backend, excluding: ex.tried) != nil
+                    self.pool.hasCandidate(ex.backend, excluding: ex.tried)
                 {
                     self.connectNext(ex)
                 } else {
@@ -499,25 +499,29 @@ final class ProxyHandler: ChannelDuplexHandler, RemovableChannelHandler {
             bytes = body.readableBytes
             context.write(wrapOutboundOut(.body(.byteBuffer(body))), promise: nil)
         }
-        let done = context.eventLoop.makePromise(of: Void.self)
-        context.writeAndFlush(wrapOutboundOut(.end(nil)), promise: done)
         requestsServed += 1
         record(labels, status: Int(r.status.code), start: start, bytes: bytes)
+        // The next state is set before the final write: the pipelining handler delivers a queued request from
+        // inside that write.
+        let closeAfter: Bool
         if env.isHTTP2 {
             state = .discarding(keepAlive: false)
-            if !requestComplete {
-                // Reset the stream rather than read a body nobody wants.
-                done.futureResult.assumeIsolated().whenComplete { _ in context.close(promise: nil) }
-            }
+            // Reset the stream rather than read a body nobody wants.
+            closeAfter = !requestComplete
         } else if !keepAlive {
             state = .closing
-            done.futureResult.assumeIsolated().whenComplete { _ in context.close(promise: nil) }
+            closeAfter = true
         } else if requestComplete {
             state = .idle
             armIdleTimer()
+            closeAfter = false
         } else {
             state = .discarding(keepAlive: true)
+            closeAfter = false
         }
+        let done = context.eventLoop.makePromise(of: Void.self)
+        if closeAfter { done.futureResult.assumeIsolated().whenComplete { _ in context.close(promise: nil) } }
+        context.writeAndFlush(wrapOutboundOut(.end(nil)), promise: done)
         updateReads()
     }
 
@@ -644,10 +648,10 @@ extension ProxyHandler: UpstreamDelegate {
         // fresh connection when a pooled keep-alive connection went stale).
         if !c.reused, let e = ex.lastEndpoint { pool.markFailed(e) }
         if ex.idempotent, let replay = ex.replay, ex.sendRetries < 1, ex.attempts < env.limits.maxUpstreamAttempts {
-            if c.reused, let e = ex.lastEndpoint, pool.pick(ex.backend, excluding: ex.tried) == nil {
+            if c.reused, let e = ex.lastEndpoint, !pool.hasCandidate(ex.backend, excluding: ex.tried) {
                 ex.tried.remove(e)
             }
-            if pool.pick(ex.backend, excluding: ex.tried) != nil {
+            if pool.hasCandidate(ex.backend, excluding: ex.tried) {
                 ex.sendRetries += 1
                 ex.endSent = false
                 ex.pending = [.head(ex.upstreamHead)] + replay.map { .body(.byteBuffer($0)) }
@@ -668,18 +672,22 @@ extension ProxyHandler: UpstreamDelegate {
         pool.release(c, reusable: ex.upstreamKeepAlive && ex.endSent && !ex.isWebSocket)
         record(ex.labels, status: ex.status, start: ex.start, bytes: ex.responseBytes)
         requestsServed += 1
-        let done = context.eventLoop.makePromise(of: Void.self)
-        context.writeAndFlush(wrapOutboundOut(.end(ex.responseHasBody ? trailers : nil)), promise: done)
+        // As in `respondLocal`: state first, the final write may deliver the next pipelined request.
+        let closeAfter: Bool
         if env.isHTTP2 {
             state = .discarding(keepAlive: false)
-            if !ex.requestComplete { done.futureResult.assumeIsolated().whenComplete { _ in context.close(promise: nil) } }
+            closeAfter = !ex.requestComplete
         } else if ex.responseCloseAfter || !ex.keepAlive || !ex.requestComplete {
             state = .closing
-            done.futureResult.assumeIsolated().whenComplete { _ in context.close(promise: nil) }
+            closeAfter = true
         } else {
             state = .idle
             armIdleTimer()
+            closeAfter = false
         }
+        let done = context.eventLoop.makePromise(of: Void.self)
+        if closeAfter { done.futureResult.assumeIsolated().whenComplete { _ in context.close(promise: nil) } }
+        context.writeAndFlush(wrapOutboundOut(.end(ex.responseHasBody ? trailers : nil)), promise: done)
         updateReads()
     }
 

@@ -165,6 +165,11 @@ final class UpstreamPool: @unchecked Sendable {
         return list[Int(UInt(bitPattern: i) % UInt(list.count))]
     }
 
+    /// Whether `pick` would find anything (without advancing the round-robin cursor).
+    func hasCandidate(_ backend: Backend, excluding excluded: Set<UpstreamEndpoint>) -> Bool {
+        backend.endpoints.contains { !excluded.contains($0) } || backend.terminatingEndpoints.contains { !excluded.contains($0) }
+    }
+
     /// Skips `endpoint` for new picks for the cool-down period (a refused or timed-out connect).
     func markFailed(_ endpoint: UpstreamEndpoint) {
         failedUntil[endpoint] = .now() + TimeAmount(limits.failedEndpointCooldown)

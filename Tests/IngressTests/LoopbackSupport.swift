@@ -15,6 +15,7 @@ final class TestBackend: Sendable {
     let channel: any Channel
     var port: Int { channel.localAddress?.port ?? 0 }
     let requests = Atomic<Int>(0)
+    let connections = Atomic<Int>(0)
 
     private init(name: String, channel: any Channel) {
         self.name = name
@@ -26,7 +27,8 @@ final class TestBackend: Sendable {
         let ch = try await ServerBootstrap(group: group)
             .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
             .childChannelInitializer { channel in
-                channel.eventLoop.makeCompletedFuture {
+                counter.backend?.connections.add(1, ordering: .relaxed)
+                return channel.eventLoop.makeCompletedFuture {
                     let sync = channel.pipeline.syncOperations
                     try sync.addHandler(HTTPResponseEncoder(), name: "enc")
                     try sync.addHandler(
@@ -77,6 +79,20 @@ private final class BackendHandler: ChannelInboundHandler, RemovableChannelHandl
                 // Never answers: exercises the proxy's read timeout.
                 return
             }
+            if head.uri.hasPrefix("/big/"), let n = Int(head.uri.dropFirst(5)) {
+                return big(context, bytes: n, chunked: false)
+            }
+            if head.uri.hasPrefix("/chunked/"), let n = Int(head.uri.dropFirst(9)) {
+                return big(context, bytes: n, chunked: true)
+            }
+            if head.uri.hasPrefix("/size") {
+                let text = "size=\(body.readableBytes)\n"
+                let headers: HTTPHeaders = ["X-Backend": name, "Content-Length": "\(text.utf8.count)"]
+                context.write(wrapOutboundOut(.head(HTTPResponseHead(version: .http1_1, status: .ok, headers: headers))), promise: nil)
+                context.write(wrapOutboundOut(.body(.byteBuffer(ByteBuffer(string: text)))), promise: nil)
+                context.writeAndFlush(wrapOutboundOut(.end(nil)), promise: nil)
+                return
+            }
             var text = "backend=\(name)\nmethod=\(head.method.rawValue)\nuri=\(head.uri)\n"
             for (n, v) in head.headers { text += "h:\(n.lowercased())=\(v)\n" }
             text += "body=\(String(buffer: body))\n"
@@ -87,6 +103,21 @@ private final class BackendHandler: ChannelInboundHandler, RemovableChannelHandl
             context.write(wrapOutboundOut(.body(.byteBuffer(out))), promise: nil)
             context.writeAndFlush(wrapOutboundOut(.end(nil)), promise: nil)
         }
+    }
+
+    /// `n` bytes of a repeating alphabet in 64 KiB writes, with Content-Length or chunked.
+    private func big(_ context: ChannelHandlerContext, bytes n: Int, chunked: Bool) {
+        var headers: HTTPHeaders = ["X-Backend": name]
+        if !chunked { headers.add(name: "Content-Length", value: "\(n)") }
+        context.write(wrapOutboundOut(.head(HTTPResponseHead(version: .http1_1, status: .ok, headers: headers))), promise: nil)
+        var left = n
+        let chunk = ByteBuffer(bytes: (0..<65_536).map { UInt8(ascii: "a") + UInt8($0 % 26) })
+        while left > 0 {
+            let k = min(left, chunk.readableBytes)
+            context.write(wrapOutboundOut(.body(.byteBuffer(chunk.getSlice(at: 0, length: k)!))), promise: nil)
+            left -= k
+        }
+        context.writeAndFlush(wrapOutboundOut(.end(nil)), promise: nil)
     }
 
     private func upgrade(_ context: ChannelHandlerContext, _ head: HTTPRequestHead) {
@@ -136,9 +167,13 @@ struct TestResponse {
 
     var backend: String? { header("X-Backend") }
 
-    static func parse(_ raw: String) -> (TestResponse, rest: String)? {
-        guard let end = raw.range(of: "\r\n\r\n") else { return nil }
-        let lines = raw[..<end.lowerBound].components(separatedBy: "\r\n")
+    /// Parses one response from the front of `raw`; nil when incomplete. `closed` completes close-delimited
+    /// bodies. Returns the bytes consumed.
+    static func parse(_ raw: [UInt8], closed: Bool) -> (TestResponse, consumed: Int)? {
+        let crlf2: [UInt8] = [13, 10, 13, 10]
+        guard let end = find(crlf2, in: raw, from: 0) else { return nil }
+        let headText = String(decoding: raw[..<end], as: UTF8.self)
+        let lines = headText.components(separatedBy: "\r\n")
         let parts = lines[0].split(separator: " ", maxSplits: 2)
         guard parts.count >= 2, let status = Int(parts[1]) else { return nil }
         var headers: [(String, String)] = []
@@ -146,29 +181,45 @@ struct TestResponse {
             guard let c = l.firstIndex(of: ":") else { continue }
             headers.append((String(l[..<c]), l[l.index(after: c)...].trimmingCharacters(in: .whitespaces)))
         }
-        let rest = raw[end.upperBound...]
         var r = TestResponse(status: status, headers: headers, body: "")
+        let bodyStart = end + 4
         if let cl = r.header("content-length").flatMap(Int.init) {
-            guard rest.utf8.count >= cl else { return nil }
-            let bytes = Array(rest.utf8)
-            r.body = String(decoding: bytes[..<cl], as: UTF8.self)
-            return (r, String(decoding: bytes[cl...], as: UTF8.self))
+            guard raw.count - bodyStart >= cl else { return nil }
+            r.body = String(decoding: raw[bodyStart..<(bodyStart + cl)], as: UTF8.self)
+            return (r, bodyStart + cl)
         }
         if r.header("transfer-encoding") == "chunked" {
-            var s = Substring(rest)
-            var body = ""
+            var i = bodyStart
+            var body: [UInt8] = []
             while true {
-                guard let nl = s.range(of: "\r\n"), let n = Int(s[..<nl.lowerBound], radix: 16) else { return nil }
-                s = s[nl.upperBound...]
-                if n == 0 { return (TestResponse(status: status, headers: headers, body: body), String(s.dropFirst(2))) }
-                guard s.utf8.count >= n + 2 else { return nil }
-                body += String(s.prefix(n))
-                s = s.dropFirst(n + 2)
+                guard let nl = find([13, 10], in: raw, from: i),
+                    let n = Int(String(decoding: raw[i..<nl], as: UTF8.self), radix: 16)
+                else { return nil }
+                i = nl + 2
+                if n == 0 {
+                    guard raw.count >= i + 2 else { return nil }
+                    r.body = String(decoding: body, as: UTF8.self)
+                    return (r, i + 2)
+                }
+                guard raw.count >= i + n + 2 else { return nil }
+                body += raw[i..<(i + n)]
+                i += n + 2
             }
         }
-        if status == 101 || status == 204 || status == 304 { return (r, String(rest)) }
-        r.body = String(rest)
-        return (r, "")
+        if status == 101 || status == 204 || status == 304 { return (r, bodyStart) }
+        guard closed else { return nil }
+        r.body = String(decoding: raw[bodyStart...], as: UTF8.self)
+        return (r, raw.count)
+    }
+
+    private static func find(_ needle: [UInt8], in hay: [UInt8], from: Int) -> Int? {
+        guard hay.count >= needle.count else { return nil }
+        var i = from
+        while i <= hay.count - needle.count {
+            if hay[i] == needle[0] && Array(hay[i..<(i + needle.count)]) == needle { return i }
+            i += 1
+        }
+        return nil
     }
 }
 
@@ -214,7 +265,7 @@ final class TestClient: @unchecked Sendable {
     }
 
     final class CollectorBox: @unchecked Sendable {
-        let collected = Mutex<(bytes: String, closed: Bool)>(("", false))
+        let collected = Mutex<(bytes: [UInt8], closed: Bool)>(([], false))
         let peerCertificate = Mutex<[UInt8]?>(nil)
     }
 
@@ -223,8 +274,8 @@ final class TestClient: @unchecked Sendable {
         let box: CollectorBox
         init(box: CollectorBox) { self.box = box }
         func channelRead(context: ChannelHandlerContext, data: NIOAny) {
-            let s = String(buffer: unwrapInboundIn(data))
-            box.collected.withLock { $0.bytes += s }
+            let b = unwrapInboundIn(data)
+            box.collected.withLock { $0.bytes += b.readableBytesView }
         }
         func channelInactive(context: ChannelHandlerContext) { box.collected.withLock { $0.closed = true } }
         func errorCaught(context: ChannelHandlerContext, error: any Error) { context.close(promise: nil) }
@@ -241,18 +292,14 @@ final class TestClient: @unchecked Sendable {
         let deadline = ContinuousClock.now + timeout
         while ContinuousClock.now < deadline {
             let got: TestResponse? = box.collected.withLock { c in
-                // A close-delimited body is only complete at EOF.
-                guard let (r, rest) = TestResponse.parse(c.bytes) else { return nil }
-                let delimited = r.header("content-length") != nil || r.header("transfer-encoding") != nil
-                    || [101, 204, 304].contains(r.status)
-                if !delimited && !c.closed { return nil }
-                c.bytes = rest
+                guard let (r, consumed) = TestResponse.parse(c.bytes, closed: c.closed) else { return nil }
+                c.bytes.removeFirst(consumed)
                 return r
             }
             if let got { return got }
             try await Task.sleep(for: .milliseconds(5))
         }
-        throw TestTimeout(what: "response; have \(box.collected.withLock { $0.bytes.prefix(200) })")
+        throw TestTimeout(what: "response; have \(box.collected.withLock { String(decoding: $0.bytes.prefix(200), as: UTF8.self) })")
     }
 
     /// Waits (bounded) until at least `count` bytes arrived and consumes them.
@@ -260,9 +307,9 @@ final class TestClient: @unchecked Sendable {
         let deadline = ContinuousClock.now + timeout
         while ContinuousClock.now < deadline {
             let got: String? = box.collected.withLock { c in
-                guard c.bytes.utf8.count >= count else { return nil }
-                defer { c.bytes = "" }
-                return c.bytes
+                guard c.bytes.count >= count else { return nil }
+                defer { c.bytes = [] }
+                return String(decoding: c.bytes, as: UTF8.self)
             }
             if let got { return got }
             try await Task.sleep(for: .milliseconds(5))

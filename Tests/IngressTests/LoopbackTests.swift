@@ -243,6 +243,76 @@ import Testing
         await ws.stop()
     }
 
+    @Test func streamsLargeBodiesBothWays() async throws {
+        let web = try await TestBackend.start("web", group: group)
+        let source = FakeClusterSource(
+            Obj.snapshot(
+                [
+                    Obj.ingress(
+                        "big", annotations: ["nginx.ingress.kubernetes.io/proxy-body-size": "64m"],
+                        rules: [Obj.rule("big.test", [Obj.path("/", "web")])]),
+                    Obj.service("web"),
+                ] + Obj.slices("web", ready: [("127.0.0.1", web.port)])))
+        try await withIngress(source, group: group) { _, port, _ in
+            let n = 8 << 20
+            let r = try await fetch(port: port, group: group, host: "big.test", path: "/big/\(n)")
+            #expect(r.status == 200 && r.body.utf8.count == n)
+            #expect(r.body.hasPrefix("abcdefghijklmnopqrstuvwxyzabcdef"))
+            let c = try await fetch(port: port, group: group, host: "big.test", path: "/chunked/\(n)")
+            #expect(c.status == 200 && c.body.utf8.count == n && c.header("transfer-encoding") == "chunked")
+            let upload = String(repeating: "0123456789abcdef", count: (4 << 20) / 16)
+            let u = try await fetch(port: port, group: group, host: "big.test", path: "/size", method: "PUT", body: upload)
+            #expect(u.body == "size=\(4 << 20)\n")
+        }
+        await web.stop()
+    }
+
+    @Test func reusesUpstreamConnectionsAndHandlesPipelining() async throws {
+        let web = try await TestBackend.start("web", group: group)
+        let source = FakeClusterSource(
+            Obj.snapshot(
+                [Obj.ingress("p", rules: [Obj.rule("p.test", [Obj.path("/", "web")])]), Obj.service("web")]
+                    + Obj.slices("web", ready: [("127.0.0.1", web.port)])))
+        try await withIngress(source, group: group) { _, port, _ in
+            for _ in 0..<5 { #expect(try await fetch(port: port, group: group, host: "p.test").status == 200) }
+            #expect(web.connections.load(ordering: .relaxed) == 1, "keep-alive upstream connection reused")
+            // Three pipelined requests in one write come back in order on one connection.
+            let c = try await TestClient.connect(port: port, group: group)
+            try await c.send(
+                "GET /1 HTTP/1.1\r\nHost: p.test\r\n\r\nGET /2 HTTP/1.1\r\nHost: p.test\r\n\r\nGET /3 HTTP/1.1\r\nHost: p.test\r\nConnection: close\r\n\r\n"
+            )
+            for i in 1...3 {
+                let r = try await c.response()
+                #expect(r.status == 200 && r.body.contains("uri=/\(i)\n"))
+            }
+            try await c.waitClosed()
+            // A backend that says `Connection: close` is not pooled.
+            _ = try await fetch(port: port, group: group, host: "p.test", path: "/close")
+            _ = try await fetch(port: port, group: group, host: "p.test")
+            #expect(web.connections.load(ordering: .relaxed) == 2)
+        }
+        await web.stop()
+    }
+
+    @Test func clientGoingAwayMidResponseDoesNotDisturbOthers() async throws {
+        let web = try await TestBackend.start("web", group: group)
+        let source = FakeClusterSource(
+            Obj.snapshot(
+                [Obj.ingress("g", rules: [Obj.rule("g.test", [Obj.path("/", "web")])]), Obj.service("web")]
+                    + Obj.slices("web", ready: [("127.0.0.1", web.port)])))
+        try await withIngress(source, group: group) { _, port, _ in
+            for _ in 0..<3 {
+                let c = try await TestClient.connect(port: port, group: group)
+                try await c.send("GET /big/\(32 << 20) HTTP/1.1\r\nHost: g.test\r\n\r\n")
+                _ = try await c.raw(count: 1)
+                await c.close()
+            }
+            let r = try await fetch(port: port, group: group, host: "g.test")
+            #expect(r.status == 200 && r.backend == "web")
+        }
+        await web.stop()
+    }
+
     @Test func portInUseIsAOneLineError() async throws {
         let taken = try await ServerBootstrap(group: group).bind(host: "127.0.0.1", port: 0).get()
         let port = taken.localAddress!.port!

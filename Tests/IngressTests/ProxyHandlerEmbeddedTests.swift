@@ -127,6 +127,16 @@ func basicObjects(annotations: [String: String] = [:], tls: Bool = false) -> [JS
         #expect(!p.channel.isActive)
     }
 
+    @Test func overlongRequestTargetIs431() throws {
+        var limits = IngressServerConfiguration.Limits()
+        limits.maxHeaderBytes = 1024
+        let p = try EmbeddedProxy(basicObjects(), limits: limits)
+        defer { p.finish() }
+        try p.send("GET /\(String(repeating: "a", count: 1100)) HTTP/1.1\r\n")
+        #expect(try p.output() == errorResponse(431, "Request Header Fields Too Large"))
+        #expect(!p.channel.isActive)
+    }
+
     @Test func manyHeadersAre431() throws {
         var limits = IngressServerConfiguration.Limits()
         limits.maxHeaderBytes = 4096

@@ -147,12 +147,28 @@ struct TLSTests {
             let out = try runCurl([
                 "-sk", "--http2", "--noproxy", "*", "--max-time", "10", "--resolve", "secure.test:\(port):127.0.0.1",
                 "-H", "X-Request-ID: h2-test", "-w", "\n%{http_version} %{http_code}",
-                "https://secure.test:\(port)/h2?q=1", "https://secure.test:\(port)/missing-host-check",
+                "https://secure.test:\(port)/h2?q=1", "https://secure.test:\(port)/second",
             ])
             #expect(out.contains("backend=web\nmethod=GET\nuri=/h2?q=1\n"))
             #expect(out.contains("h:host=secure.test:\(port)\n"))
             #expect(out.contains("h:x-request-id=h2-test\n"))
+            #expect(out.contains("h:x-forwarded-proto=https\n") && out.contains("h:x-forwarded-port=\(port)\n"))
+            #expect(out.contains("h:x-real-ip=127.0.0.1\n"))
             #expect(out.components(separatedBy: "\n2 200").count == 3, "two HTTP/2 responses on one connection: \(out)")
+            let file = FileManager.default.temporaryDirectory.appendingPathComponent("ingress-h2-\(UUID().uuidString)")
+            try Data(String(repeating: "h2-body!", count: 40_000).utf8).write(to: file)
+            defer { try? FileManager.default.removeItem(at: file) }
+            let post = try runCurl([
+                "-sk", "--http2", "--noproxy", "*", "--max-time", "10", "--resolve", "secure.test:\(port):127.0.0.1",
+                "--data-binary", "@\(file.path)", "-w", "\n%{http_version} %{http_code}",
+                "https://secure.test:\(port)/size",
+            ])
+            #expect(post == "size=320000\n\n2 200")
+            let missing = try runCurl([
+                "-sk", "--http2", "--noproxy", "*", "--max-time", "10", "--resolve", "nobody.test:\(port):127.0.0.1",
+                "-o", "/dev/null", "-w", "%{http_version} %{http_code}", "https://nobody.test:\(port)/",
+            ])
+            #expect(missing == "2 404")
         }
         await web.stop()
     }
