@@ -22,6 +22,7 @@ let package = Package(
         .package(url: "https://github.com/swift-server/swift-prometheus.git", from: "2.4.1"),
         .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.13.0"),
         .package(url: "https://github.com/swift-server/async-http-client.git", from: "1.37.0"),
+        .package(url: "https://github.com/apple/swift-nio-http2.git", from: "1.46.0"),
     ],
     targets: [
         .target(name: "KubeAPI", dependencies: []),
@@ -86,8 +87,16 @@ let package = Package(
             .product(name: "Logging", package: "swift-log"),
             .product(name: "CoreMetrics", package: "swift-metrics"),
         ], exclude: ["README.md"]),
+        .target(name: "Ingress", dependencies: [
+            "KubeAPI", "IngressCore",
+            .product(name: "NIOCore", package: "swift-nio"), .product(name: "NIOPosix", package: "swift-nio"),
+            .product(name: "NIOHTTP1", package: "swift-nio"), .product(name: "NIOTLS", package: "swift-nio"),
+            .product(name: "NIOSSL", package: "swift-nio-ssl"), .product(name: "NIOHTTP2", package: "swift-nio-http2"),
+            .product(name: "NIOExtras", package: "swift-nio-extras"), .product(name: "Logging", package: "swift-log"),
+            .product(name: "CoreMetrics", package: "swift-metrics"),
+        ], exclude: ["README.md"]),
         .target(name: "FerryApp", dependencies: [
-            "KubeAPI", "Store", "APIServer", "FerryMetrics", "ClusterClient", "WatchCache", "Controllers", "ServiceProxy", "ProxyRules", "DNS", "DNSCore",
+            "KubeAPI", "Store", "APIServer", "FerryMetrics", "ClusterClient", "WatchCache", "Controllers", "ServiceProxy", "ProxyRules", "DNS", "DNSCore", "Ingress", "IngressCore",
             .product(name: "Logging", package: "swift-log"),
             .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             .product(name: "NIOCore", package: "swift-nio"),
@@ -104,7 +113,7 @@ let package = Package(
         .testTarget(name: "IngressCoreTests", dependencies: ["IngressCore", "KubeAPI"]),
         .testTarget(name: "ProxyRulesTests", dependencies: ["ProxyRules", "KubeAPI"]),
         .testTarget(name: "DNSTests", dependencies: [
-            "DNS", "DNSCore", "KubeAPI",
+            "DNS", "DNSCore", "Ingress", "IngressCore", "KubeAPI",
             .product(name: "NIOCore", package: "swift-nio"),
             .product(name: "NIOPosix", package: "swift-nio"),
             .product(name: "NIOEmbedded", package: "swift-nio"),
@@ -114,8 +123,15 @@ let package = Package(
             .product(name: "CoreMetrics", package: "swift-metrics"),
             .product(name: "MetricsTestKit", package: "swift-metrics"),
         ]),
+        .testTarget(name: "IngressTests", dependencies: [
+            "Ingress", "IngressCore", "KubeAPI",
+            .product(name: "NIOCore", package: "swift-nio"), .product(name: "NIOPosix", package: "swift-nio"),
+            .product(name: "NIOHTTP1", package: "swift-nio"), .product(name: "NIOEmbedded", package: "swift-nio"),
+            .product(name: "NIOSSL", package: "swift-nio-ssl"), .product(name: "Logging", package: "swift-log"),
+            .product(name: "CoreMetrics", package: "swift-metrics"), .product(name: "MetricsTestKit", package: "swift-metrics"),
+        ]),
         .testTarget(name: "ServiceProxyTests", dependencies: [
-            "ServiceProxy", "ProxyRules", "DNS", "DNSCore", "KubeAPI",
+            "ServiceProxy", "ProxyRules", "DNS", "DNSCore", "Ingress", "IngressCore", "KubeAPI",
             .product(name: "NIOCore", package: "swift-nio"),
             .product(name: "NIOPosix", package: "swift-nio"),
             .product(name: "NIOEmbedded", package: "swift-nio"),

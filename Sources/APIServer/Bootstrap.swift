@@ -9,6 +9,14 @@ extension APIHandler {
             let obj: JSON = ["apiVersion": "v1", "kind": "Namespace", "metadata": ["name": .string(ns)]]
             _ = try await createObject(obj, .namespace, namespace: nil, manager: "kube-apiserver", dryRun: false, managedFieldsPreset: false)
         }
+        if store.get(ResourceType.ingressClass.key(namespace: nil, name: "ferry")) == nil {
+            let cls: JSON = [
+                "apiVersion": "networking.k8s.io/v1", "kind": "IngressClass",
+                "metadata": ["name": "ferry", "annotations": ["ingressclass.kubernetes.io/is-default-class": "true"]],
+                "spec": ["controller": "ferry.dev/ingress"],
+            ]
+            _ = try await createObject(cls, .ingressClass, namespace: nil, manager: "ferry", dryRun: false, managedFieldsPreset: false)
+        }
         if store.get(ResourceType.service.key(namespace: "default", name: "kubernetes")) == nil,
             let ip = allocations.reservedAddress(offset: 1)
         {

@@ -138,6 +138,24 @@ public struct PKI: Sendable {
         return nil
     }
 
+    /// A self-signed certificate and key (PEM) for `commonName`, e.g. the ingress default certificate
+    /// served for unknown SNI names (what ingress-nginx calls the "fake certificate").
+    public static func selfSigned(commonName: String) throws -> (certPEM: String, keyPEM: String) {
+        let key = P256.Signing.PrivateKey()
+        let pk = Certificate.PrivateKey(key)
+        let name = try DistinguishedName { CommonName(commonName) }
+        let cert = try Certificate(
+            version: .v3, serialNumber: .init(), publicKey: pk.publicKey,
+            notValidBefore: Date().addingTimeInterval(-3600), notValidAfter: Date().addingTimeInterval(365 * 86400),
+            issuer: name, subject: name, signatureAlgorithm: .ecdsaWithSHA256,
+            extensions: try Certificate.Extensions {
+                Critical(BasicConstraints.notCertificateAuthority)
+                SubjectAlternativeNames([.dnsName(commonName)])
+            },
+            issuerPrivateKey: pk)
+        return (try cert.serializeAsPEM().pemString, key.pemRepresentation)
+    }
+
     /// The admin kubeconfig (CA embedded, bearer token), as written to `<data-dir>/kubeconfig.yaml`.
     public func kubeconfig(server: String) -> String {
         let ca = Data(caPEM.utf8).base64EncodedString()

@@ -107,3 +107,45 @@ struct DNSService: ServiceLifecycle.Service {
         do { try await cancelWhenGracefulShutdown { try await server.run() } } catch is CancellationError {}
     }
 }
+
+import APIServer
+import Ingress
+
+/// Ingress settings shared by `ferry server` and `ferry agent`.
+public struct IngressOptions: Sendable {
+    /// `--http-listen` / `--https-listen` (repeatable); `off` disables that side.
+    public var httpListen: [String] = ["0.0.0.0:80"]
+    public var httpsListen: [String] = ["0.0.0.0:443"]
+    /// `--ingress-class` (repeatable): the IngressClass names served.
+    public var classes: [String] = ["ferry", "nginx"]
+    public init() {}
+}
+
+extension DataPlanes {
+    static func ingressServer(_ opts: IngressOptions, source: any ClusterSource, logger: Logger) async throws -> IngressServer? {
+        guard !opts.httpListen.isEmpty || !opts.httpsListen.isEmpty else { return nil }
+        func listeners(_ list: [String], flag: String) throws -> [IngressServerConfiguration.Listener] {
+            try list.map { let (h, p) = try parseHostPort($0, flag: flag); return .init(host: h, port: p) }
+        }
+        var cert: IngressServerConfiguration.PEMCertificate? = nil
+        if !opts.httpsListen.isEmpty {
+            let (c, k) = try PKI.selfSigned(commonName: "Ferry Ingress Controller Fake Certificate")
+            cert = .init(certificateChainPEM: Array(c.utf8), privateKeyPEM: Array(k.utf8))
+        }
+        let config = IngressServerConfiguration(
+            httpListeners: try listeners(opts.httpListen, flag: "--http-listen"),
+            httpsListeners: try listeners(opts.httpsListen, flag: "--https-listen"),
+            classNames: Set(opts.classes), defaultCertificate: cert)
+        let server = IngressServer(configuration: config, source: source, logger: logger)
+        do { try await server.bind() } catch { throw StartupError("\(error)") }
+        logger.info("ingress listening", metadata: ["http": "\(opts.httpListen)", "https": "\(opts.httpsListen)", "classes": "\(opts.classes)"])
+        return server
+    }
+}
+
+struct IngressService: ServiceLifecycle.Service {
+    let server: IngressServer
+    func run() async throws {
+        do { try await cancelWhenGracefulShutdown { try await server.run() } } catch is CancellationError {}
+    }
+}

@@ -15,6 +15,7 @@ public struct AgentOptions: Sendable {
     public var logLevel = Logger.Level.info
     public var dataPlane = DataPlaneOptions()
     public var dns = DNSOptions()
+    public var ingress = IngressOptions()
     public init() {}
 }
 
@@ -35,6 +36,9 @@ public enum FerryAgent {
         do {
             if let dns = try await DataPlanes.dnsServer(opts.dns, source: informer, logger: logger) {
                 dataPlanes.append(.init(service: DNSService(server: dns)))
+            }
+            if let ingress = try await DataPlanes.ingressServer(opts.ingress, source: informer, logger: logger) {
+                dataPlanes.append(.init(service: IngressService(server: ingress)))
             }
             if let proxy = try await DataPlanes.serviceProxy(opts.dataPlane, source: informer, logger: logger) {
                 dataPlanes.append(.init(service: ServiceProxyService(proxy: proxy)))

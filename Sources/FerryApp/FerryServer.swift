@@ -30,6 +30,7 @@ public struct ServerOptions: Sendable {
     public var watchHistory = 10_000
     public var dataPlane = DataPlaneOptions()
     public var dns = DNSOptions()
+    public var ingress = IngressOptions()
 
     public init() {}
 }
@@ -177,6 +178,9 @@ public enum FerryServer {
             if let dnsIP = allocPreview.reservedAddress(offset: 10) { dnsOpts.nameserverIPs = [dnsIP] }
             if let dns = try await DataPlanes.dnsServer(dnsOpts, source: informer, logger: logger) {
                 dataPlanes.append(.init(service: DNSService(server: dns)))
+            }
+            if let ingress = try await DataPlanes.ingressServer(opts.ingress, source: informer, logger: logger) {
+                dataPlanes.append(.init(service: IngressService(server: ingress)))
             }
             var proxyOpts = opts.dataPlane
             proxyOpts.serviceCIDRs = cidrs

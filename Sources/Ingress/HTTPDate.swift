@@ -18,7 +18,8 @@ enum HTTPDate {
         let m = Int(mp < 10 ? mp + 3 : mp - 9)
         let y = yoe + era * 400 + (m <= 2 ? 1 : 0)
         let wd = Int(((days % 7) + 7) % 7)
-        return "\(weekdays[wd]), \(two(d)) \(months[m - 1]) \(y) \(two(secs / 3600)):\(two(secs / 60 % 60)):\(two(secs % 60)) GMT"
+        let time = "\(two(secs / 3600)):\(two(secs / 60 % 60)):\(two(secs % 60))"
+        return "\(weekdays[wd]), \(two(d)) \(months[m - 1]) \(y) \(time) GMT"
     }
 
     private static func two(_ n: Int) -> String { n < 10 ? "0\(n)" : "\(n)" }

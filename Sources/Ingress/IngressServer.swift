@@ -63,8 +63,7 @@ public final class IngressServer: Sendable {
         // `backend-protocol: HTTPS` upstreams are not verified, like ingress-nginx's `proxy_ssl_verify off`.
         var client = TLSConfiguration.makeClientConfiguration()
         client.certificateVerification = .none
-        self.pools = UpstreamPools(
-            limits: configuration.limits, tlsContext: try? NIOSSLContext(configuration: client), logger: logger)
+        self.pools = UpstreamPools(limits: configuration.limits, tlsContext: try? NIOSSLContext(configuration: client))
     }
 
     /// The listeners actually bound (port 0 replaced by the chosen port), HTTP first.
@@ -126,9 +125,10 @@ public final class IngressServer: Sendable {
     }
 
     /// Serves until the task is cancelled: rebuilds and swaps the route table for every snapshot, then stops
-    /// accepting, lets in-flight requests finish for `shutdownGracePeriod`, and returns.
+    /// accepting, lets in-flight requests finish for `shutdownGracePeriod`, and returns. Binds first if `bind()`
+    /// was not called.
     public func run() async throws {
-        guard state.withLock({ $0.isBound }) else { throw IngressServerError.notBound }
+        if !state.withLock({ $0.isBound }) { try await bind() }
         for await snapshot in source.updates() {
             apply(snapshot)
         }

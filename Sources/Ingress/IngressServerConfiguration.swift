@@ -93,15 +93,12 @@ public enum IngressServerError: Error, Equatable, CustomStringConvertible {
     case missingDefaultCertificate
     /// The default certificate or key did not parse or do not match.
     case invalidDefaultCertificate(reason: String)
-    /// `run()` was called before a successful `bind()`.
-    case notBound
 
     public var description: String {
         switch self {
         case .cannotListen(let address, let reason): return "cannot listen on \(address)/tcp: \(reason)"
         case .missingDefaultCertificate: return "ingress: HTTPS listeners need a default certificate"
         case .invalidDefaultCertificate(let reason): return "ingress: invalid default certificate: \(reason)"
-        case .notBound: return "ingress: run() called before bind()"
         }
     }
 }

@@ -10,7 +10,8 @@ struct LocalResponse: Sendable, Equatable {
     var body: String
 
     static func == (a: LocalResponse, b: LocalResponse) -> Bool {
-        a.status == b.status && a.body == b.body && a.headers.map { $0.0 + ":" + $0.1 } == b.headers.map { $0.0 + ":" + $0.1 }
+        a.status == b.status && a.body == b.body
+            && a.headers.map { $0.0 + ":" + $0.1 } == b.headers.map { $0.0 + ":" + $0.1 }
     }
 
     /// nginx's error page shape, signed with `serverName`.
@@ -46,7 +47,9 @@ struct LocalResponse: Sendable, Equatable {
     }
 
     /// The full response head: Server, Date, our headers, Content-Length, then the connection disposition.
-    func head(version: HTTPVersion, keepAlive: Bool, isHTTP2: Bool, serverName: String, date: String) -> HTTPResponseHead {
+    func head(version: HTTPVersion, keepAlive: Bool, isHTTP2: Bool, serverName: String, date: String)
+        -> HTTPResponseHead
+    {
         var h = HTTPHeaders()
         h.add(name: "Server", value: serverName)
         h.add(name: "Date", value: date)

@@ -306,7 +306,8 @@ final class ProxyHandler: ChannelDuplexHandler, RemovableChannelHandler {
             let pick = match.backend(
                 for: CanaryRequest(headers: head.headers.map { ($0.name, $0.value) }), random: env.random())
             backend = pick.backend
-            labels = ProxyMetrics.Labels(route: match, ingress: pick.ingress, service: backend.service, method: head.method)
+            labels = ProxyMetrics.Labels(
+                route: match, ingress: pick.ingress, service: backend.service, method: head.method)
         }
         if backend.endpoints.isEmpty && backend.terminatingEndpoints.isEmpty {
             return local(.errorPage(.serviceUnavailable, serverName: env.serverName))
@@ -321,7 +322,8 @@ final class ProxyHandler: ChannelDuplexHandler, RemovableChannelHandler {
             uri = rewritten
             if let q = head.uri.firstIndex(of: "?") { uri += head.uri[q...] }
         }
-        let requestID = head.headers.first(name: "x-request-id").flatMap { Self.isUsableRequestID($0) ? $0 : nil }
+        let requestID =
+            head.headers.first(name: "x-request-id").flatMap { Self.isUsableRequestID($0) ? $0 : nil }
             ?? env.makeRequestID()
         let upstreamHead = ProxyHeaders.upstreamRequest(
             head,
@@ -576,7 +578,8 @@ final class ProxyHandler: ChannelDuplexHandler, RemovableChannelHandler {
             guard let self, case .proxying(let current) = self.state, current === ex, !ex.finished,
                 let context = self.context
             else { return }
-            self.env.logger.debug("upstream read timeout", metadata: ["endpoint": "\(ex.lastEndpoint.map { "\($0)" } ?? "")"])
+            self.env.logger.debug(
+                "upstream read timeout", metadata: ["endpoint": "\(ex.lastEndpoint.map { "\($0)" } ?? "")"])
             if ex.responseStarted {
                 self.abort(context, ex)
             } else {

@@ -1,7 +1,7 @@
 import IngressCore
 import KubeAPI
-import Synchronization
 import NIOSSL
+import Synchronization
 
 /// What one route-table build produced, for the lead to turn into Events and Ingress status. Problems include
 /// Ingresses whose TLS Secret holds a certificate or key that does not load (served with the default certificate).
@@ -40,7 +40,9 @@ struct RoutingState: Sendable {
 
     /// The handshake override for an SNI name; `.noChanges` selects the default certificate.
     func tlsOverride(forSNI name: String?) -> NIOSSLContextConfigurationOverride {
-        guard let name, let cert = table.certificate(forSNI: name), let o = certificates[cert] else { return .noChanges }
+        guard let name, let cert = table.certificate(forSNI: name), let o = certificates[cert] else {
+            return .noChanges
+        }
         return o
     }
 
@@ -78,9 +80,8 @@ struct RoutingState: Sendable {
                         report.problems.append(
                             IngressProblem(
                                 ingress: cert.ingress, reason: .invalidTLSSecret,
-                                message:
-                                    "TLS Secret \"\(cert.secretNamespace)/\(cert.secretName)\" does not load (\(e.reason)); serving the default certificate"
-                            ))
+                                message: "TLS Secret \"\(cert.secretNamespace)/\(cert.secretName)\" does not load "
+                                    + "(\(e.reason)); serving the default certificate"))
                     }
                 }
             }

@@ -6,8 +6,7 @@ import NIOHTTP1
 /// removed and a pair of `TunnelHandler`s copies bytes each way with backpressure.
 enum Tunnel {
     /// Swaps the handlers. Order matters: tunnel handlers first, then everything that types outbound writes as
-    /// HTTP parts, and the decoders last so bytes they
-    /// buffered after the upgrade flow into the tunnel.
+    /// HTTP parts, and the decoders last so bytes they buffered after the upgrade flow into the tunnel.
     static func splice(downstream: Channel, upstream: Channel, logger: Logger) throws {
         let (down, up) = TunnelHandler.pair()
         let d = downstream.pipeline.syncOperations

@@ -1,5 +1,4 @@
 import IngressCore
-import Logging
 import NIOCore
 import NIOHTTP1
 import NIOPosix
@@ -114,8 +113,8 @@ final class UpstreamHandler: ChannelDuplexHandler, RemovableChannelHandler {
 enum UpstreamError: Error, Equatable {
     case closed
     case connectTimeout
-    case readTimeout
-    case noEndpoint
+    /// The client TLS context for `backend-protocol: HTTPS` could not be created.
+    case tlsUnavailable
 }
 
 /// Per-event-loop upstream state: idle keep-alive connections per endpoint, round-robin cursors, and endpoints
@@ -125,21 +124,16 @@ final class UpstreamPool: @unchecked Sendable {
     let eventLoop: any EventLoop
     private let limits: IngressServerConfiguration.Limits
     private let tlsContext: NIOSSLContext?
-    private let logger: Logger
     private var idle: [PoolKey: [UpstreamConnection]] = [:]
     private var cursors: [String: Int] = [:]
     private var failedUntil: [UpstreamEndpoint: NIODeadline] = [:]
     /// Tests replace connecting (e.g. with a future that never completes on an `EmbeddedEventLoop`).
     var connectOverride: ((PoolKey, Duration) -> EventLoopFuture<UpstreamConnection>)?
 
-    init(
-        eventLoop: any EventLoop, limits: IngressServerConfiguration.Limits, tlsContext: NIOSSLContext?,
-        logger: Logger
-    ) {
+    init(eventLoop: any EventLoop, limits: IngressServerConfiguration.Limits, tlsContext: NIOSSLContext?) {
         self.eventLoop = eventLoop
         self.limits = limits
         self.tlsContext = tlsContext
-        self.logger = logger
     }
 
     /// Round-robin pick among `backend`'s ready endpoints not in `excluded`, preferring ones that have not failed
@@ -167,12 +161,16 @@ final class UpstreamPool: @unchecked Sendable {
 
     /// Whether `pick` would find anything (without advancing the round-robin cursor).
     func hasCandidate(_ backend: Backend, excluding excluded: Set<UpstreamEndpoint>) -> Bool {
-        backend.endpoints.contains { !excluded.contains($0) } || backend.terminatingEndpoints.contains { !excluded.contains($0) }
+        backend.endpoints.contains { !excluded.contains($0) }
+            || backend.terminatingEndpoints.contains { !excluded.contains($0) }
     }
 
     /// Skips `endpoint` for new picks for the cool-down period (a refused or timed-out connect).
     func markFailed(_ endpoint: UpstreamEndpoint) {
-        failedUntil[endpoint] = .now() + TimeAmount(limits.failedEndpointCooldown)
+        let now = NIODeadline.now()
+        // Endpoints that disappear are never picked again; prune so pod churn cannot grow the map.
+        if failedUntil.count >= 1024 { failedUntil = failedUntil.filter { $0.value > now } }
+        failedUntil[endpoint] = now + TimeAmount(limits.failedEndpointCooldown)
     }
 
     /// An idle connection for `key` if one is alive, else a new one.
@@ -191,6 +189,10 @@ final class UpstreamPool: @unchecked Sendable {
     }
 
     private func connect(_ key: PoolKey, connectTimeout: Duration) -> EventLoopFuture<UpstreamConnection> {
+        if key.tls && tlsContext == nil {
+            // Never fall back to plaintext for a backend that asked for TLS.
+            return eventLoop.makeFailedFuture(UpstreamError.tlsUnavailable)
+        }
         let tls = key.tls ? tlsContext : nil
         let serverName = key.endpoint.address.isIPAddress ? nil : key.endpoint.address
         let bootstrap = ClientBootstrap(group: eventLoop)
@@ -232,7 +234,8 @@ final class UpstreamPool: @unchecked Sendable {
         eventLoop.assertInEventLoop()
         c.handler.delegate = nil
         c.handler.setReadsPaused(false, context: c.channel)
-        guard reusable, c.channel.isActive, idle[c.key, default: []].count < limits.maxIdleUpstreamConnectionsPerEndpoint
+        guard reusable, c.channel.isActive,
+            idle[c.key, default: []].count < limits.maxIdleUpstreamConnectionsPerEndpoint
         else {
             c.channel.close(promise: nil)
             return
@@ -272,18 +275,16 @@ final class UpstreamPools: Sendable {
     private let pools = Mutex<[ObjectIdentifier: UpstreamPool]>([:])
     private let limits: IngressServerConfiguration.Limits
     private let tlsContext: NIOSSLContext?
-    private let logger: Logger
 
-    init(limits: IngressServerConfiguration.Limits, tlsContext: NIOSSLContext?, logger: Logger) {
+    init(limits: IngressServerConfiguration.Limits, tlsContext: NIOSSLContext?) {
         self.limits = limits
         self.tlsContext = tlsContext
-        self.logger = logger
     }
 
     func pool(for loop: any EventLoop) -> UpstreamPool {
         pools.withLock { p in
             if let existing = p[ObjectIdentifier(loop)] { return existing }
-            let made = UpstreamPool(eventLoop: loop, limits: limits, tlsContext: tlsContext, logger: logger)
+            let made = UpstreamPool(eventLoop: loop, limits: limits, tlsContext: tlsContext)
             p[ObjectIdentifier(loop)] = made
             return made
         }

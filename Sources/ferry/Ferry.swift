@@ -23,6 +23,15 @@ struct DataPlaneFlags: ParsableArguments {
     @Flag(help: "Walk a known Pod's DNS search path server-side (CoreDNS autopath).")
     var autopath = false
 
+    @Option(help: "HOST:PORT for plain-HTTP ingress (repeatable). Default 0.0.0.0:80; \"off\" disables.")
+    var httpListen: [String] = []
+
+    @Option(help: "HOST:PORT for HTTPS ingress (repeatable). Default 0.0.0.0:443; \"off\" disables.")
+    var httpsListen: [String] = []
+
+    @Option(help: "IngressClass name served (repeatable). Default: ferry and nginx.")
+    var ingressClass: [String] = []
+
     @Option(help: "Service proxy: auto (nftables as root with nft, else userspace), nftables, userspace or off.")
     var proxyMode = "auto"
 
@@ -31,6 +40,12 @@ struct DataPlaneFlags: ParsableArguments {
 
     @Option(help: "Pod address range(s) (for masquerade decisions), comma-separated.")
     var podCidr = "127.1.0.0/16"
+
+    func apply(ingress: inout IngressOptions) {
+        if httpListen == ["off"] { ingress.httpListen = [] } else if !httpListen.isEmpty { ingress.httpListen = httpListen }
+        if httpsListen == ["off"] { ingress.httpsListen = [] } else if !httpsListen.isEmpty { ingress.httpsListen = httpsListen }
+        if !ingressClass.isEmpty { ingress.classes = ingressClass }
+    }
 
     func apply(dataPlane: inout DataPlaneOptions, dns: inout DNSOptions, nodeIPs: [String]) {
         dataPlane.proxyMode = proxyMode
@@ -91,6 +106,7 @@ struct Server: AsyncParsableCommand {
         o.lbPool = lbPool
         o.nodeIPs = nodeIp
         dataPlane.apply(dataPlane: &o.dataPlane, dns: &o.dns, nodeIPs: nodeIp)
+        dataPlane.apply(ingress: &o.ingress)
         guard let level = Logger.Level(rawValue: logLevel) else {
             throw ValidationError("invalid --log-level \(logLevel)")
         }
@@ -142,6 +158,7 @@ struct Agent: AsyncParsableCommand {
         o.kubeconfig = kubeconfig
         o.metricsListen = metricsListen
         dataPlane.apply(dataPlane: &o.dataPlane, dns: &o.dns, nodeIPs: nodeIp)
+        dataPlane.apply(ingress: &o.ingress)
         o.dataPlane.serviceCIDRs = serviceCidr.split(separator: ",").map(String.init)
         o.dns.clusterDomain = clusterDomain
         guard let level = Logger.Level(rawValue: logLevel) else { throw ValidationError("invalid --log-level \(logLevel)") }

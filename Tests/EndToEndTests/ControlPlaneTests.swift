@@ -178,7 +178,7 @@ struct ControlPlaneTests {
         let kc = FileManager.default.temporaryDirectory.appendingPathComponent("agent-\(UUID().uuidString.prefix(6)).yaml").path
         try FileManager.default.copyItem(atPath: ferry.kubeconfig, toPath: kc)
         let metrics = freePort()
-        let agent = try Background(try ferryBinary(), ["agent", "--kubeconfig", kc, "--metrics-listen", "127.0.0.1:\(metrics)", "--dns-listen", "off", "--proxy-mode", "off"])
+        let agent = try Background(try ferryBinary(), ["agent", "--kubeconfig", kc, "--metrics-listen", "127.0.0.1:\(metrics)", "--dns-listen", "off", "--proxy-mode", "off", "--http-listen", "off", "--https-listen", "off"])
         defer { agent.stop() }
         func cache() -> [String: Any] {
             guard let c = try? run("/usr/bin/curl", ["-s", "http://127.0.0.1:\(metrics)/debug/cache"]),

@@ -117,6 +117,7 @@ final class FerryServerProcess: @unchecked Sendable {
         var defaults: [String] = []
         if !extraArgs.contains("--dns-listen") { defaults += ["--dns-listen", "127.0.0.1:\(freePort())", "--upstream", "127.0.0.1:9"] }
         if !extraArgs.contains("--proxy-mode") { defaults += ["--proxy-mode", "off"] }
+        if !extraArgs.contains("--http-listen") { defaults += ["--http-listen", "127.0.0.1:\(freePort())", "--https-listen", "127.0.0.1:\(freePort())"] }
         p.arguments = ["server", "--data-dir", dataDir, "--api-listen", "127.0.0.1:\(apiPort)", "--metrics-listen", "127.0.0.1:\(metricsPort)"] + defaults + extraArgs
         FileManager.default.createFile(atPath: logPath, contents: nil)
         let log = try FileHandle(forWritingTo: URL(fileURLWithPath: logPath))

@@ -29,7 +29,8 @@ struct ServiceProxyEndToEndTests {
         try FileManager.default.createDirectory(atPath: base, withIntermediateDirectories: true)
         let ferry = try ferryBinary()
         let server = try Background(ip, ["netns", "exec", ns, ferry, "server", "--data-dir", base + "/data",
-                                         "--dns-listen", "127.0.0.1:1053", "--upstream", "127.0.0.1:9", "--proxy-mode", "nftables", "--node-ip", "192.168.77.1"])
+                                         "--dns-listen", "127.0.0.1:1053", "--upstream", "127.0.0.1:9", "--proxy-mode", "nftables", "--node-ip", "192.168.77.1",
+                                         "--http-listen", "127.0.0.1:8080", "--https-listen", "off"])
         defer { server.stop() }
         let kc = base + "/data/kubeconfig.yaml"
         #expect(eventually { FileManager.default.fileExists(atPath: kc) && ((try? netns(["curl", "-sk", "https://127.0.0.1:6443/readyz"]).stdout) == "ok") }, "\(server.log)")

@@ -46,7 +46,10 @@ enum Obj {
             spec["tls"] = .array(
                 tls.map { ["hosts": .array($0.hosts.map { .string($0) }), "secretName": .string($0.secret)] })
         }
-        return ["apiVersion": "networking.k8s.io/v1", "kind": "Ingress", "metadata": meta(name, ns: ns, extra: extra), "spec": spec]
+        return [
+            "apiVersion": "networking.k8s.io/v1", "kind": "Ingress", "metadata": meta(name, ns: ns, extra: extra),
+            "spec": spec,
+        ]
     }
 
     static func service(_ name: String, ns: String = "default", port: Int = 80) -> JSON {

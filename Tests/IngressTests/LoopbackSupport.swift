@@ -22,7 +22,8 @@ final class TestBackend: Sendable {
         self.channel = channel
     }
 
-    static func start(_ name: String, group: any EventLoopGroup) async throws -> TestBackend {
+    static func start(_ name: String, group: any EventLoopGroup, tls: NIOSSLContext? = nil) async throws -> TestBackend
+    {
         let counter = Counter()
         let ch = try await ServerBootstrap(group: group)
             .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
@@ -30,6 +31,7 @@ final class TestBackend: Sendable {
                 counter.backend?.connections.add(1, ordering: .relaxed)
                 return channel.eventLoop.makeCompletedFuture {
                     let sync = channel.pipeline.syncOperations
+                    if let tls { try sync.addHandler(NIOSSLServerHandler(context: tls)) }
                     try sync.addHandler(HTTPResponseEncoder(), name: "enc")
                     try sync.addHandler(
                         ByteToMessageHandler(HTTPRequestDecoder(leftOverBytesStrategy: .forwardBytes)), name: "dec")
@@ -88,7 +90,9 @@ private final class BackendHandler: ChannelInboundHandler, RemovableChannelHandl
             if head.uri.hasPrefix("/size") {
                 let text = "size=\(body.readableBytes)\n"
                 let headers: HTTPHeaders = ["X-Backend": name, "Content-Length": "\(text.utf8.count)"]
-                context.write(wrapOutboundOut(.head(HTTPResponseHead(version: .http1_1, status: .ok, headers: headers))), promise: nil)
+                context.write(
+                    wrapOutboundOut(.head(HTTPResponseHead(version: .http1_1, status: .ok, headers: headers))),
+                    promise: nil)
                 context.write(wrapOutboundOut(.body(.byteBuffer(ByteBuffer(string: text)))), promise: nil)
                 context.writeAndFlush(wrapOutboundOut(.end(nil)), promise: nil)
                 return
@@ -99,7 +103,9 @@ private final class BackendHandler: ChannelInboundHandler, RemovableChannelHandl
             let out = context.channel.allocator.buffer(string: text)
             var headers: HTTPHeaders = ["X-Backend": name, "Content-Length": "\(out.readableBytes)"]
             if head.uri.hasPrefix("/close") { headers.add(name: "Connection", value: "close") }
-            context.write(wrapOutboundOut(.head(HTTPResponseHead(version: .http1_1, status: .ok, headers: headers))), promise: nil)
+            context.write(
+                wrapOutboundOut(.head(HTTPResponseHead(version: .http1_1, status: .ok, headers: headers))), promise: nil
+            )
             context.write(wrapOutboundOut(.body(.byteBuffer(out))), promise: nil)
             context.writeAndFlush(wrapOutboundOut(.end(nil)), promise: nil)
         }
@@ -109,7 +115,8 @@ private final class BackendHandler: ChannelInboundHandler, RemovableChannelHandl
     private func big(_ context: ChannelHandlerContext, bytes n: Int, chunked: Bool) {
         var headers: HTTPHeaders = ["X-Backend": name]
         if !chunked { headers.add(name: "Content-Length", value: "\(n)") }
-        context.write(wrapOutboundOut(.head(HTTPResponseHead(version: .http1_1, status: .ok, headers: headers))), promise: nil)
+        context.write(
+            wrapOutboundOut(.head(HTTPResponseHead(version: .http1_1, status: .ok, headers: headers))), promise: nil)
         var left = n
         let chunk = ByteBuffer(bytes: (0..<65_536).map { UInt8(ascii: "a") + UInt8($0 % 26) })
         while left > 0 {
@@ -299,7 +306,8 @@ final class TestClient: @unchecked Sendable {
             if let got { return got }
             try await Task.sleep(for: .milliseconds(5))
         }
-        throw TestTimeout(what: "response; have \(box.collected.withLock { String(decoding: $0.bytes.prefix(200), as: UTF8.self) })")
+        throw TestTimeout(
+            what: "response; have \(box.collected.withLock { String(decoding: $0.bytes.prefix(200), as: UTF8.self) })")
     }
 
     /// Waits (bounded) until at least `count` bytes arrived and consumes them.

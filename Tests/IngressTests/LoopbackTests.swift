@@ -134,7 +134,10 @@ import Testing
                 [
                     Obj.ingress(
                         "x",
-                        rules: [Obj.rule("dead.test", [Obj.path("/", "dead")]), Obj.rule("none.test", [Obj.path("/", "none")])]),
+                        rules: [
+                            Obj.rule("dead.test", [Obj.path("/", "dead")]),
+                            Obj.rule("none.test", [Obj.path("/", "none")]),
+                        ]),
                     Obj.service("dead"), Obj.service("none"),
                 ] + Obj.slices("dead", ready: [("127.0.0.1", dead)])))
         try await withIngress(source, group: group) { _, port, _ in
@@ -155,7 +158,9 @@ import Testing
                     + Obj.slices("t", ready: [("127.0.0.1", ready.port)], terminating: [("127.0.0.1", draining.port)])))
         try await withIngress(source, group: group) { _, port, _ in
             for _ in 0..<3 { #expect(try await fetch(port: port, group: group, host: "t.test").backend == "ready") }
-            source.publish(Obj.snapshot(objects + Obj.slices("t", ready: [], terminating: [("127.0.0.1", draining.port)]), version: 2))
+            source.publish(
+                Obj.snapshot(
+                    objects + Obj.slices("t", ready: [], terminating: [("127.0.0.1", draining.port)]), version: 2))
             try await eventually { try await fetch(port: port, group: group, host: "t.test").backend == "draining" }
         }
         await ready.stop()
@@ -174,8 +179,16 @@ import Testing
             let c = try await TestClient.connect(port: port, group: group)
             try await c.send("GET / HTTP/1.1\r\nHost: s.test\r\n\r\n")
             #expect(try await c.response().backend == "one")
-            source.publish(Obj.snapshot(base + [Obj.ingress("s", rules: [Obj.rule("s.test", [Obj.path("/", "two")])])], version: 2))
-            try await eventually { server.latestBuildReport().snapshotVersion == 2 }
+            let reports = server.buildReports()
+            source.publish(
+                Obj.snapshot(base + [Obj.ingress("s", rules: [Obj.rule("s.test", [Obj.path("/", "two")])])], version: 2)
+            )
+            let report = try await withTimeout(.seconds(5)) {
+                var it = reports.makeAsyncIterator()
+                return await it.next()
+            }
+            #expect(report?.snapshotVersion == 2 && report?.accepted.map(\.name) == ["s"])
+            #expect(server.latestBuildReport().snapshotVersion == 2)
             try await c.send("GET / HTTP/1.1\r\nHost: s.test\r\n\r\n")
             #expect(try await c.response().backend == "two")
             #expect(!c.isClosed)
@@ -261,7 +274,8 @@ import Testing
             let c = try await fetch(port: port, group: group, host: "big.test", path: "/chunked/\(n)")
             #expect(c.status == 200 && c.body.utf8.count == n && c.header("transfer-encoding") == "chunked")
             let upload = String(repeating: "0123456789abcdef", count: (4 << 20) / 16)
-            let u = try await fetch(port: port, group: group, host: "big.test", path: "/size", method: "PUT", body: upload)
+            let u = try await fetch(
+                port: port, group: group, host: "big.test", path: "/size", method: "PUT", body: upload)
             #expect(u.body == "size=\(4 << 20)\n")
         }
         await web.stop()
@@ -321,12 +335,17 @@ import Testing
         let server = IngressServer(
             configuration: config, source: FakeClusterSource(Obj.snapshot([])), logger: testLogger(),
             eventLoopGroup: group)
-        await #expect(throws: IngressServerError.cannotListen(address: "127.0.0.1:\(port)", reason: "address already in use")) {
+        await #expect(
+            throws: IngressServerError.cannotListen(address: "127.0.0.1:\(port)", reason: "address already in use")
+        ) {
             try await server.bind()
         }
-        #expect("\(IngressServerError.cannotListen(address: "127.0.0.1:\(port)", reason: "address already in use"))" == "cannot listen on 127.0.0.1:\(port)/tcp: address already in use")
+        #expect(
+            "\(IngressServerError.cannotListen(address: "127.0.0.1:\(port)", reason: "address already in use"))"
+                == "cannot listen on 127.0.0.1:\(port)/tcp: address already in use")
         let noCert = IngressServer(
-            configuration: IngressServerConfiguration(httpListeners: [], httpsListeners: [.init(host: "127.0.0.1", port: 0)]),
+            configuration: IngressServerConfiguration(
+                httpListeners: [], httpsListeners: [.init(host: "127.0.0.1", port: 0)]),
             source: FakeClusterSource(Obj.snapshot([])), logger: testLogger(), eventLoopGroup: group)
         await #expect(throws: IngressServerError.missingDefaultCertificate) { try await noCert.bind() }
         try await taken.close()
@@ -335,6 +354,20 @@ import Testing
 
 /// One event loop for proxy, backends and clients, so upstream pools and round-robin order are deterministic.
 let testGroup = MultiThreadedEventLoopGroup(numberOfThreads: 1)
+
+/// Runs `body`, failing with `TestTimeout` if it takes longer than `limit`.
+func withTimeout<T: Sendable>(_ limit: Duration, _ body: @escaping @Sendable () async throws -> T) async throws -> T {
+    try await withThrowingTaskGroup(of: T?.self) { g in
+        g.addTask { try await body() }
+        g.addTask {
+            try await Task.sleep(for: limit)
+            return nil
+        }
+        defer { g.cancelAll() }
+        guard let first = try await g.next(), let value = first else { throw TestTimeout(what: "\(limit)") }
+        return value
+    }
+}
 
 /// Polls `condition` (bounded) until it holds.
 func eventually(timeout: Duration = .seconds(5), _ condition: () async throws -> Bool) async throws {

@@ -25,7 +25,7 @@ final class EmbeddedProxy {
             routing: RoutingStore(state), limits: limits, serverName: "ferry", isTLS: isTLS, isHTTP2: false,
             metrics: ProxyMetrics(factory: metrics), logger: testLogger(), epochSeconds: { fixedEpoch },
             makeRequestID: { "0123456789abcdef0123456789abcdef" }, random: { 0 })
-        pool = UpstreamPool(eventLoop: channel.eventLoop, limits: limits, tlsContext: nil, logger: testLogger())
+        pool = UpstreamPool(eventLoop: channel.eventLoop, limits: limits, tlsContext: nil)
         let loop = channel.eventLoop
         pool.connectOverride = { [unowned self] key, _ in
             self.connectAttempts.append(key)
@@ -229,13 +229,16 @@ func basicObjects(annotations: [String: String] = [:], tls: Bool = false) -> [JS
         try p.send("GET /x HTTP/1.1\r\nHost: empty.test\r\n\r\n")
         #expect(try p.output() == errorResponse(503, "Service Unavailable", keepAlive: true))
         #expect(p.connectAttempts.isEmpty)
-        let c = try p.metrics.expectCounter(
-            ProxyMetrics.requestsLabel,
-            [
-                ("namespace", "default"), ("ingress", "shop"), ("service", "nobody"), ("status", "503"),
-                ("method", "GET"), ("host", "empty.test"), ("path", "/"),
-            ])
-        #expect(c.totalValue == 1)
+        let dims = [
+            ("namespace", "default"), ("ingress", "shop"), ("service", "nobody"), ("status", "503"),
+            ("method", "GET"), ("host", "empty.test"), ("path", "/"),
+        ]
+        #expect(try p.metrics.expectCounter(ProxyMetrics.requestsLabel, dims).totalValue == 1)
+        let size = try p.metrics.expectRecorder(ProxyMetrics.responseSizeLabel, dims)
+        #expect(
+            size.lastValue == Double(LocalResponse.errorPage(.serviceUnavailable, serverName: "ferry").body.utf8.count))
+        let duration = try p.metrics.expectRecorder(ProxyMetrics.durationLabel, dims)
+        #expect(duration.values.count == 1 && duration.lastValue! >= 0 && duration.lastValue! < 5)
     }
 
     @Test func plainHTTPToATLSHostIsRedirectedWith308() throws {
@@ -276,7 +279,8 @@ func basicObjects(annotations: [String: String] = [:], tls: Bool = false) -> [JS
         try p.send("GET / HTTP/1.1\r\nHost: shop.test\r\n\r\n")
         #expect(
             try p.output()
-                == errorResponse(401, "Unauthorized", keepAlive: true, headers: ["WWW-Authenticate: Basic realm=\"Shop\""]))
+                == errorResponse(
+                    401, "Unauthorized", keepAlive: true, headers: ["WWW-Authenticate: Basic realm=\"Shop\""]))
         let creds = Base64Text.encode(Array("alice:secret".utf8))
         try p.send("GET / HTTP/1.1\r\nHost: shop.test\r\nAuthorization: Basic \(creds)\r\n\r\n")
         #expect(try p.output() == "")

@@ -23,35 +23,37 @@ import Testing
         HTTPRequestHead(version: version, method: .POST, uri: "/", headers: HTTPHeaders(headers))
     }
 
-    @Test(arguments: [
-        ([("Host", "a")], RequestValidation.Framing.none),
-        ([("Host", "a"), ("Content-Length", "0")], .none),
-        ([("Host", "a"), ("Content-Length", "12")], .contentLength(12)),
-        ([("Host", "a"), ("Transfer-Encoding", "chunked")], .chunked),
-        ([("Host", "a"), ("Transfer-Encoding", "Chunked")], .chunked),
-        ([("Host", "a:8080")], .none),
-        ([("Host", "[::1]:80")], .none),
-    ] as [([(String, String)], RequestValidation.Framing)])
+    @Test(
+        arguments: [
+            ([("Host", "a")], RequestValidation.Framing.none),
+            ([("Host", "a"), ("Content-Length", "0")], .none),
+            ([("Host", "a"), ("Content-Length", "12")], .contentLength(12)),
+            ([("Host", "a"), ("Transfer-Encoding", "chunked")], .chunked),
+            ([("Host", "a"), ("Transfer-Encoding", "Chunked")], .chunked),
+            ([("Host", "a:8080")], .none),
+            ([("Host", "[::1]:80")], .none),
+        ] as [([(String, String)], RequestValidation.Framing)])
     func accepts(_ headers: [(String, String)], _ framing: RequestValidation.Framing) {
         #expect(RequestValidation.validate(Self.head(headers), isHTTP2: false) == .success(framing))
     }
 
-    @Test(arguments: [
-        ([("Host", "a"), ("Content-Length", "5"), ("Transfer-Encoding", "chunked")], 400),
-        ([("Host", "a"), ("Content-Length", "5"), ("Content-Length", "6")], 400),
-        ([("Host", "a"), ("Content-Length", "5"), ("Content-Length", "5")], 400),
-        ([("Host", "a"), ("Content-Length", "5, 5")], 400),
-        ([("Host", "a"), ("Content-Length", "-1")], 400),
-        ([("Host", "a"), ("Content-Length", "+5")], 400),
-        ([("Host", "a"), ("Content-Length", "99999999999999999999")], 400),
-        ([("Host", "a"), ("Transfer-Encoding", "gzip, chunked")], 501),
-        ([("Host", "a"), ("Transfer-Encoding", "chunked"), ("Transfer-Encoding", "chunked")], 501),
-        ([("Host", "a"), ("Host", "b")], 400),
-        ([("Host", "a/b")], 400),
-        ([("Host", "a b")], 400),
-        ([("Host", "")], 400),
-        ([("X", "y")], 400),
-    ] as [([(String, String)], Int)])
+    @Test(
+        arguments: [
+            ([("Host", "a"), ("Content-Length", "5"), ("Transfer-Encoding", "chunked")], 400),
+            ([("Host", "a"), ("Content-Length", "5"), ("Content-Length", "6")], 400),
+            ([("Host", "a"), ("Content-Length", "5"), ("Content-Length", "5")], 400),
+            ([("Host", "a"), ("Content-Length", "5, 5")], 400),
+            ([("Host", "a"), ("Content-Length", "-1")], 400),
+            ([("Host", "a"), ("Content-Length", "+5")], 400),
+            ([("Host", "a"), ("Content-Length", "99999999999999999999")], 400),
+            ([("Host", "a"), ("Transfer-Encoding", "gzip, chunked")], 501),
+            ([("Host", "a"), ("Transfer-Encoding", "chunked"), ("Transfer-Encoding", "chunked")], 501),
+            ([("Host", "a"), ("Host", "b")], 400),
+            ([("Host", "a/b")], 400),
+            ([("Host", "a b")], 400),
+            ([("Host", "")], 400),
+            ([("X", "y")], 400),
+        ] as [([(String, String)], Int)])
     func rejects(_ headers: [(String, String)], _ status: Int) {
         guard case .failure(let r) = RequestValidation.validate(Self.head(headers), isHTTP2: false) else {
             Issue.record("accepted \(headers)")
@@ -68,7 +70,8 @@ import Testing
     }
 
     @Test func http2NeedsAuthority() {
-        #expect(RequestValidation.validate(Self.head([("Host", "a")], version: .http2), isHTTP2: true) == .success(.none))
+        #expect(
+            RequestValidation.validate(Self.head([("Host", "a")], version: .http2), isHTTP2: true) == .success(.none))
         #expect((try? RequestValidation.validate(Self.head([], version: .http2), isHTTP2: true).get()) == nil)
     }
 }
@@ -116,13 +119,14 @@ import Testing
         #expect(up.headers["sec-websocket-key"] == ["k"])
     }
 
-    @Test(arguments: [
-        (["Connection": "upgrade", "Upgrade": "websocket"], HTTPVersion.http1_1, true),
-        (["Connection": "keep-alive, Upgrade", "Upgrade": "WebSocket"], .http1_1, true),
-        (["Upgrade": "websocket"], .http1_1, false),
-        (["Connection": "upgrade", "Upgrade": "h2c"], .http1_1, false),
-        (["Connection": "upgrade", "Upgrade": "websocket"], .http1_0, false),
-    ] as [([String: String], HTTPVersion, Bool)])
+    @Test(
+        arguments: [
+            (["Connection": "upgrade", "Upgrade": "websocket"], HTTPVersion.http1_1, true),
+            (["Connection": "keep-alive, Upgrade", "Upgrade": "WebSocket"], .http1_1, true),
+            (["Upgrade": "websocket"], .http1_1, false),
+            (["Connection": "upgrade", "Upgrade": "h2c"], .http1_1, false),
+            (["Connection": "upgrade", "Upgrade": "websocket"], .http1_0, false),
+        ] as [([String: String], HTTPVersion, Bool)])
     func webSocketDetection(_ headers: [String: String], _ version: HTTPVersion, _ expected: Bool) {
         let head = HTTPRequestHead(
             version: version, method: .GET, uri: "/", headers: HTTPHeaders(headers.map { ($0.key, $0.value) }))
@@ -136,17 +140,18 @@ import Testing
     }
 
     /// (upstream headers, status, method, client version, keepAlive) → (framing header, hasBody, closeAfter).
-    @Test(arguments: [
-        ([("Content-Length", "5")], 200, HTTPMethod.GET, HTTPVersion.http1_1, true, "", true, false),
-        ([("Transfer-Encoding", "chunked")], 200, .GET, .http1_1, true, "te", true, false),
-        ([], 200, .GET, .http1_1, true, "te", true, false),
-        ([], 200, .GET, .http1_0, true, "close", true, true),
-        ([("Content-Length", "5")], 200, .GET, .http1_0, true, "keep-alive", true, false),
-        ([("Content-Length", "5")], 200, .GET, .http1_1, false, "close", true, true),
-        ([("Transfer-Encoding", "chunked")], 200, .HEAD, .http1_1, true, "", false, false),
-        ([], 204, .GET, .http1_1, true, "", false, false),
-        ([("Content-Length", "9")], 304, .GET, .http1_1, true, "", false, false),
-    ] as [([(String, String)], Int, HTTPMethod, HTTPVersion, Bool, String, Bool, Bool)])
+    @Test(
+        arguments: [
+            ([("Content-Length", "5")], 200, HTTPMethod.GET, HTTPVersion.http1_1, true, "", true, false),
+            ([("Transfer-Encoding", "chunked")], 200, .GET, .http1_1, true, "te", true, false),
+            ([], 200, .GET, .http1_1, true, "te", true, false),
+            ([], 200, .GET, .http1_0, true, "close", true, true),
+            ([("Content-Length", "5")], 200, .GET, .http1_0, true, "keep-alive", true, false),
+            ([("Content-Length", "5")], 200, .GET, .http1_1, false, "close", true, true),
+            ([("Transfer-Encoding", "chunked")], 200, .HEAD, .http1_1, true, "", false, false),
+            ([], 204, .GET, .http1_1, true, "", false, false),
+            ([("Content-Length", "9")], 304, .GET, .http1_1, true, "", false, false),
+        ] as [([(String, String)], Int, HTTPMethod, HTTPVersion, Bool, String, Bool, Bool)])
     func responseFraming(
         _ headers: [(String, String)], _ status: Int, _ method: HTTPMethod, _ version: HTTPVersion, _ keepAlive: Bool,
         _ framing: String, _ hasBody: Bool, _ closeAfter: Bool
@@ -173,7 +178,9 @@ import Testing
     @Test func backendServerAndDateAreKept() {
         let up = HTTPResponseHead(
             version: .http1_1, status: .ok,
-            headers: ["Server": "backend/1", "Date": "x", "Content-Length": "0", "Connection": "close, X-Hop", "X-Hop": "1"])
+            headers: [
+                "Server": "backend/1", "Date": "x", "Content-Length": "0", "Connection": "close, X-Hop", "X-Hop": "1",
+            ])
         let plan = ProxyHeaders.downstreamResponse(
             up, requestMethod: .GET, clientVersion: .http1_1, keepAlive: true, isHTTP2: false, serverName: "ferry",
             date: fixedDate, extra: [("Access-Control-Allow-Origin", "*")])
@@ -196,10 +203,14 @@ import Testing
     @Test func digestsMatchKnownVectors() {
         func hex(_ b: [UInt8]) -> String { b.map { String(format: "%02x", $0) }.joined() }
         #expect(hex(MD5.hash([])) == "d41d8cd98f00b204e9800998ecf8427e")
-        #expect(hex(MD5.hash(Array("The quick brown fox jumps over the lazy dog".utf8))) == "9e107d9d372bb6826bd81d3542a419d6")
+        #expect(
+            hex(MD5.hash(Array("The quick brown fox jumps over the lazy dog".utf8)))
+                == "9e107d9d372bb6826bd81d3542a419d6")
         #expect(hex(SHA1.hash([])) == "da39a3ee5e6b4b0d3255bfef95601890afd80709")
         #expect(hex(SHA1.hash(Array("abc".utf8))) == "a9993e364706816aba3e25717850c26c9cd0d89d")
-        #expect(hex(SHA1.hash(Array(repeating: UInt8(ascii: "a"), count: 1000))) == "291e9a6c66994949b57ba5e650361e98fc36b1ba")
+        #expect(
+            hex(SHA1.hash(Array(repeating: UInt8(ascii: "a"), count: 1000)))
+                == "291e9a6c66994949b57ba5e650361e98fc36b1ba")
         #expect(Base64Text.encode(Array("ab".utf8)) == "YWI=" && Base64Text.encode(Array("abc".utf8)) == "YWJj")
     }
 
@@ -239,7 +250,8 @@ import Testing
         let head = r.head(version: .http1_0, keepAlive: true, isHTTP2: false, serverName: "ferry", date: fixedDate)
         #expect(
             head.headers.map { "\($0.name): \($0.value)" } == [
-                "Server: ferry", "Date: \(fixedDate)", "Content-Type: text/html", "Content-Length: \(r.body.utf8.count)",
+                "Server: ferry", "Date: \(fixedDate)", "Content-Type: text/html",
+                "Content-Length: \(r.body.utf8.count)",
                 "Connection: keep-alive",
             ])
         let h2 = r.head(version: .http2, keepAlive: false, isHTTP2: true, serverName: "ferry", date: fixedDate)
@@ -252,9 +264,11 @@ import Testing
         p.exposeHeaders = "X-Id"
         let r = LocalResponse.corsPreflight(p, allowedOrigin: "https://a.test")
         #expect(r.status == .noContent && r.body.isEmpty)
-        #expect(r.headers.map(\.0) == [
-            "Access-Control-Allow-Origin", "Access-Control-Allow-Credentials", "Access-Control-Allow-Methods",
-            "Access-Control-Allow-Headers", "Access-Control-Expose-Headers", "Access-Control-Max-Age", "Content-Type",
-        ])
+        #expect(
+            r.headers.map(\.0) == [
+                "Access-Control-Allow-Origin", "Access-Control-Allow-Credentials", "Access-Control-Allow-Methods",
+                "Access-Control-Allow-Headers", "Access-Control-Expose-Headers", "Access-Control-Max-Age",
+                "Content-Type",
+            ])
     }
 }

@@ -52,16 +52,21 @@ struct TLSTests {
     var group: MultiThreadedEventLoopGroup { testGroup }
 
     func objects(backendPort: Int, secret: TLSFixtures.Pair?) -> [JSON] {
-        var o: [JSON] = [
-            Obj.ingress(
-                "secure", tls: [(["secure.test"], "secure-tls")],
-                rules: [Obj.rule("secure.test", [Obj.path("/", "web")]), Obj.rule("plain.test", [Obj.path("/", "web")])]),
-            Obj.service("web"),
-        ] + Obj.slices("web", ready: [("127.0.0.1", backendPort)])
+        var o: [JSON] =
+            [
+                Obj.ingress(
+                    "secure", tls: [(["secure.test"], "secure-tls")],
+                    rules: [
+                        Obj.rule("secure.test", [Obj.path("/", "web")]), Obj.rule("plain.test", [Obj.path("/", "web")]),
+                    ]),
+                Obj.service("web"),
+            ] + Obj.slices("web", ready: [("127.0.0.1", backendPort)])
         if let secret {
             o.append(Obj.tlsSecret("secure-tls", cert: secret.cert, key: secret.key))
         } else {
-            o.append(Obj.tlsSecret("secure-tls", cert: "-----BEGIN CERTIFICATE-----\nAAAA\n-----END CERTIFICATE-----\n", key: "nope"))
+            o.append(
+                Obj.tlsSecret(
+                    "secure-tls", cert: "-----BEGIN CERTIFICATE-----\nAAAA\n-----END CERTIFICATE-----\n", key: "nope"))
         }
         return o
     }
@@ -125,13 +130,36 @@ struct TLSTests {
             let problems = server.latestBuildReport().problems
             #expect(problems.map(\.reason) == [.invalidTLSSecret])
             #expect(problems.first?.message.contains("default certificate") == true)
-            let c = try await TestClient.connect(port: try #require(tlsPort), group: group, tlsServerName: "secure.test")
+            let c = try await TestClient.connect(
+                port: try #require(tlsPort), group: group, tlsServerName: "secure.test")
             try await c.send("GET / HTTP/1.1\r\nHost: secure.test\r\nConnection: close\r\n\r\n")
             #expect(try await c.response().status == 200)
             #expect(c.peerCertificate == def.der)
             await c.close()
         }
         await web.stop()
+    }
+
+    @Test func httpsBackendProtocol() async throws {
+        let pair = try TLSFixtures.make(cn: "backend.internal")
+        let serverTLS = try NIOSSLContext(
+            configuration: .makeServerConfiguration(
+                certificateChain: try NIOSSLCertificate.fromPEMBytes(Array(pair.cert.utf8)).map { .certificate($0) },
+                privateKey: .privateKey(try NIOSSLPrivateKey(bytes: Array(pair.key.utf8), format: .pem))))
+        let secure = try await TestBackend.start("tls-backend", group: group, tls: serverTLS)
+        let source = FakeClusterSource(
+            Obj.snapshot(
+                [
+                    Obj.ingress(
+                        "b", annotations: ["nginx.ingress.kubernetes.io/backend-protocol": "HTTPS"],
+                        rules: [Obj.rule("b.test", [Obj.path("/", "tlsb")])]),
+                    Obj.service("tlsb"),
+                ] + Obj.slices("tlsb", ready: [("127.0.0.1", secure.port)])))
+        try await withIngress(source, group: group) { _, port, _ in
+            let r = try await fetch(port: port, group: group, host: "b.test", path: "/over-tls")
+            #expect(r.status == 200 && r.backend == "tls-backend" && r.body.contains("uri=/over-tls\n"))
+        }
+        await secure.stop()
     }
 
     @Test(.enabled(if: TLSFixtures.curl != nil, "curl not found: cannot drive HTTP/2"))

@@ -1,0 +1,59 @@
+import Foundation
+import Testing
+
+let seedIngress = """
+    apiVersion: networking.k8s.io/v1
+    kind: Ingress
+    metadata:
+      name: nginx
+    spec:
+      ingressClassName: nginx
+      rules:
+      - host: nginx.example.com
+        http:
+          paths:
+          - path: /
+            pathType: Prefix
+            backend:
+              service:
+                name: nginx
+                port:
+                  number: 80
+
+    """
+
+@Suite("ingress", .serialized)
+struct IngressEndToEndTests {
+    @Test("the seed's Ingress: curl -H 'Host: nginx.example.com' reaches ferry-run Pods; unknown hosts get 404")
+    func seedIngressRoutes() throws {
+        let http = freePort()
+        let ferry = try FerryServerProcess(extraArgs: ["--http-listen", "127.0.0.1:\(http)", "--https-listen", "127.0.0.1:\(freePort())"])
+        defer { ferry.stop() }
+        var r = try ferry.kubectl(["get", "ingressclass", "ferry", "-o", "jsonpath={.spec.controller}"])
+        #expect(r.stdout == "ferry.dev/ingress", "\(r)")
+        r = try ferry.kubectl(["apply", "-f", "-"], stdin: seedService)
+        #expect(r.status == 0, "\(r)")
+        r = try ferry.kubectl(["apply", "-f", "-"], stdin: seedIngress)
+        #expect(r.stdout == "ingress.networking.k8s.io/nginx created\n", "\(r)")
+        let base = FileManager.default.temporaryDirectory.appendingPathComponent("ing-\(UUID().uuidString.prefix(6))").path
+        var pods: [Background] = []
+        defer { pods.forEach { $0.stop() } }
+        for i in 1...2 {
+            let dir = base + "/www-\(i)"
+            try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+            try "web-\(i)\n".write(toFile: dir + "/id", atomically: true, encoding: .utf8)
+            pods.append(try Background(try ferryBinary(), ["run", "web-\(i)", "--labels", "app=nginx", "--port", "http:80",
+                                                          "--kubeconfig", ferry.kubeconfig, "--", "sh", "-c", "cd \(dir) && exec python3 -m http.server $PORT --bind $POD_IP"]))
+        }
+        var seen = Set<String>()
+        _ = eventually(timeout: 30) {
+            if let out = try? run("/usr/bin/curl", ["-s", "-m", "2", "-H", "Host: nginx.example.com", "http://127.0.0.1:\(http)/id"]).stdout {
+                seen.insert(out.trimmingCharacters(in: .whitespacesAndNewlines))
+            }
+            return seen.isSuperset(of: ["web-1", "web-2"])
+        }
+        #expect(seen.isSuperset(of: ["web-1", "web-2"]), "responses: \(seen)\n\(ferry.serverLog().suffix(2000))")
+        r = try run("/usr/bin/curl", ["-s", "-o", "/dev/null", "-w", "%{http_code}", "-H", "Host: other.example.com", "http://127.0.0.1:\(http)/"])
+        #expect(r.stdout == "404", "\(r)")
+    }
+}
