@@ -9,7 +9,7 @@ swift build -c release --product ferry --scratch-path .build-release >/dev/null
 WORK=$(mktemp -d /tmp/ferry-bench-api.XXXXXX)
 PORT=$((20000 + RANDOM % 10000)); MPORT=$((PORT + 1))
 taskset -c 0 .build-release/release/ferry server --data-dir "$WORK/data" --api-listen "127.0.0.1:$PORT" \
-  --metrics-listen "127.0.0.1:$MPORT" --log-level warning >"$WORK/server.log" 2>&1 &
+  --metrics-listen "127.0.0.1:$MPORT" --log-level warning --proxy-mode off --dns-listen off --http-listen off --https-listen off >"$WORK/server.log" 2>&1 &
 PID=$!
 trap 'kill $PID 2>/dev/null; wait $PID 2>/dev/null; rm -rf "$WORK"' EXIT
 for _ in $(seq 1 100); do [ -f "$WORK/data/kubeconfig.yaml" ] && curl -sk "https://127.0.0.1:$PORT/readyz" >/dev/null && break; sleep 0.1; done

@@ -9,7 +9,7 @@ swift build -c release --product ferry --scratch-path .build-release >/dev/null
 WORK=$(mktemp -d /tmp/ferry-bench-cp.XXXXXX)
 PORT=$((20000 + RANDOM % 10000)); MPORT=$((PORT + 1)); APORT=$((PORT + 2))
 taskset -c 0 .build-release/release/ferry server --data-dir "$WORK/data" --api-listen "127.0.0.1:$PORT" \
-  --metrics-listen "127.0.0.1:$MPORT" --log-level warning >"$WORK/server.log" 2>&1 &
+  --metrics-listen "127.0.0.1:$MPORT" --log-level warning --proxy-mode off --dns-listen off --http-listen off --https-listen off >"$WORK/server.log" 2>&1 &
 PID=$!
 APID=""
 trap 'kill $PID $APID 2>/dev/null; wait 2>/dev/null; rm -rf "$WORK"' EXIT
@@ -19,7 +19,7 @@ echo "date: $(date -u +%Y-%m-%dT%H:%M:%SZ)  host: $(nproc) cores  ferry: $(git r
 echo "programming latency: $(taskset -c 1 python3 bench/controlplane/load.py "$KC" "$S" "$P" "$N" bench)"
 # Watch-cache memory: agent RSS once synced, before and after 10k more Services.
 cp "$KC" "$WORK/agent.yaml"
-taskset -c 1 .build-release/release/ferry agent --kubeconfig "$WORK/agent.yaml" --metrics-listen "127.0.0.1:$APORT" --log-level warning >"$WORK/agent.log" 2>&1 &
+taskset -c 1 .build-release/release/ferry agent --kubeconfig "$WORK/agent.yaml" --metrics-listen "127.0.0.1:$APORT" --log-level warning --proxy-mode off --dns-listen off --http-listen off --https-listen off >"$WORK/agent.log" 2>&1 &
 APID=$!
 sleep 3
 R0=$(ps -o rss= -p $APID)
