@@ -74,8 +74,9 @@ public final class EndpointSliceController: Sendable {
                 let ns = String(key.split(separator: "/", maxSplits: 1).first ?? "")
                 if podsByNS[ns] == nil { podsByNS[ns] = index.pods(in: ns) }
             }
+            let slicesByService = Self.managedSlicesByService(snap)
             for key in affected.sorted() {
-                await sync(key, snap, podsByNS: podsByNS, expected: &expected)
+                await sync(key, snap, podsByNS: podsByNS, slices: slicesByService[key] ?? [], expected: &expected)
             }
             if last == nil || snap.changedKeys(.endpoints, since: last!).contains("default/kubernetes")
                 || snap.changedKeys(.endpointSlice, since: last!).contains("default/kubernetes")
@@ -124,18 +125,29 @@ public final class EndpointSliceController: Sendable {
         return out
     }
 
-    func sync(_ key: String, _ snap: ClusterSnapshot, podsByNS: [String: [Pod]], expected: inout Expectations) async {
+    /// Our slices grouped by `namespace/service`, read from labels without decoding every slice.
+    static func managedSlicesByService(_ snap: ClusterSnapshot) -> [String: [String]] {
+        var out: [String: [String]] = [:]
+        for (k, j) in snap[.endpointSlice] {
+            guard let labels = j.at("metadata", "labels"),
+                labels[EndpointSliceLogic.managedByLabel]?.stringValue == EndpointSliceLogic.managedByValue,
+                let svc = labels[EndpointSliceLogic.serviceNameLabel]?.stringValue,
+                let ns = j.at("metadata", "namespace")?.stringValue
+            else { continue }
+            out["\(ns)/\(svc)", default: []].append(k)
+        }
+        return out
+    }
+
+    func sync(_ key: String, _ snap: ClusterSnapshot, podsByNS: [String: [Pod]], slices: [String], expected: inout Expectations) async {
         let parts = key.split(separator: "/", maxSplits: 1).map(String.init)
         guard parts.count == 2 else { return }
         let (ns, name) = (parts[0], parts[1])
         var existing: [EndpointSlice] = []
         var existingKeys = Set<String>()
-        for (k, j) in snap[.endpointSlice] where !expected.deletedSlices.contains(k) {
-            let s = EndpointSlice(expected.slices[k] ?? j)
-            guard s.metadata.namespace == ns, s.serviceName == name,
-                s.metadata.labels[EndpointSliceLogic.managedByLabel] == EndpointSliceLogic.managedByValue
-            else { continue }
-            existing.append(s)
+        for k in slices where !expected.deletedSlices.contains(k) {
+            guard let j = expected.slices[k] ?? snap[.endpointSlice][k] else { continue }
+            existing.append(EndpointSlice(j))
             existingKeys.insert(k)
         }
         for (k, j) in expected.slices where !existingKeys.contains(k) {

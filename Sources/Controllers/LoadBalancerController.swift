@@ -22,9 +22,15 @@ public final class LoadBalancerController: Sendable {
     public func run() async {
         var warned: [String: String] = [:]  // service key -> uid it was warned for
         var written: [String: [String]] = [:]  // what we last wrote, until the cache shows it
+        var last: ClusterSnapshot? = nil
         for await snap in source.updates() {
             guard snap.isSynced([.service]) else { continue }
-            let services = snap.services
+            // Only Service changes matter; decode only LoadBalancers and those still holding an address.
+            if let last, snap.changedKeys(.service, since: last).isEmpty { continue }
+            last = snap
+            let services = snap[.service].values.filter {
+                $0.at("spec", "type")?.stringValue == "LoadBalancer" || $0.at("status", "loadBalancer", "ingress") != nil
+            }.map(Service.init)
             var planInput = services
             // Our own recent writes count as held, so a stale cache cannot double-assign.
             for i in planInput.indices {
