@@ -139,7 +139,7 @@ let package = Package(
             .product(name: "CoreMetrics", package: "swift-metrics"),
             .product(name: "MetricsTestKit", package: "swift-metrics"),
         ]),
-        .testTarget(name: "EndToEndTests", dependencies: ["ferry"]),
+        .testTarget(name: "EndToEndTests", dependencies: ["ferry"], exclude: ["Fixtures"]),
     ],
     swiftLanguageModes: [.v6]
 )

@@ -89,7 +89,7 @@ def watch_fanout(cfg, ns, watchers):
                      headers={"Authorization": "Bearer " + token})
         r = conn.getresponse()
         ready.wait()
-        line = r.fp.readline()
+        line = r.readline()
         t = time.perf_counter()
         with lock: got.append(t)
         conn.close()

@@ -50,8 +50,9 @@ def main(kubeconfig, services, pods_per, samples, ns):
     cond = threading.Condition()
     def reader():
         while True:
-            line = wresp.fp.readline()
+            line = wresp.readline()
             if not line: return
+            if not line.strip(): continue
             ev = json.loads(line)
             now = time.perf_counter()
             for e in ev["object"].get("endpoints") or []:
