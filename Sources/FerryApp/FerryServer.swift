@@ -181,6 +181,10 @@ public enum FerryServer {
             }
             if let ingress = try await DataPlanes.ingressServer(opts.ingress, source: informer, logger: logger) {
                 dataPlanes.append(.init(service: IngressService(server: ingress)))
+                let status = IngressStatusController(
+                    source: informer, writer: client, logger: logger, classes: Set(opts.ingress.classes),
+                    addresses: opts.nodeIPs.isEmpty ? [clientHost] : opts.nodeIPs)
+                dataPlanes.append(.init(service: LoopService { await status.run() }))
             }
             var proxyOpts = opts.dataPlane
             proxyOpts.serviceCIDRs = cidrs

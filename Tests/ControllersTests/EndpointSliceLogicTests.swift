@@ -185,3 +185,24 @@ func pod(_ name: String, ip: String?, ready: Bool = true, labels: [String: Strin
         #expect(none["default/a"] == .pending(reason: "no --lb-pool and no --node-ip configured"))
     }
 }
+
+@Suite struct IngressStatusTests {
+    func ing(_ cls: String?) -> Ingress {
+        var spec: JSON = [:]
+        if let cls { spec["ingressClassName"] = .string(cls) }
+        return Ingress(["metadata": ["name": "i", "namespace": "default"], "spec": spec])
+    }
+    func cls(_ name: String, isDefault: Bool) -> IngressClass {
+        var meta: JSON = ["name": .string(name)]
+        if isDefault { meta["annotations"] = ["ingressclass.kubernetes.io/is-default-class": "true"] }
+        return IngressClass(["metadata": meta, "spec": ["controller": "ferry.dev/ingress"]])
+    }
+
+    @Test(arguments: [
+        ("nginx", false, true), ("ferry", false, true), ("other", true, false), (nil, true, true), (nil, false, false),
+    ] as [(String?, Bool, Bool)])
+    func servesOurClassesAndUnclassedWhenDefault(_ className: String?, _ ferryIsDefault: Bool, _ served: Bool) {
+        let classes = [cls("ferry", isDefault: ferryIsDefault), cls("other", isDefault: false)]
+        #expect(IngressStatusController.serves(ing(className), classes: ["ferry", "nginx"], ingressClasses: classes) == served)
+    }
+}

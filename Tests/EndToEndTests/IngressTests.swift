@@ -55,5 +55,7 @@ struct IngressEndToEndTests {
         #expect(seen.isSuperset(of: ["web-1", "web-2"]), "responses: \(seen)\n\(ferry.serverLog().suffix(2000))")
         r = try run("/usr/bin/curl", ["-s", "-o", "/dev/null", "-w", "%{http_code}", "-H", "Host: other.example.com", "http://127.0.0.1:\(http)/"])
         #expect(r.stdout == "404", "\(r)")
+        // kubectl get ingress shows the address Ferry publishes (the node address, here the API host).
+        #expect(try eventually { tableRows(try ferry.kubectl(["get", "ingress", "nginx"]).stdout).last?[3] == "127.0.0.1" })
     }
 }
