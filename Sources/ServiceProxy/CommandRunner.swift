@@ -94,14 +94,7 @@ private func spawnChild(_ argv: [String], tool: String) throws -> (pid: pid_t, s
     var attr = posix_spawnattr_t()
     posix_spawnattr_init(&attr)
     defer { posix_spawnattr_destroy(&attr) }
-    var empty = sigset_t()
-    sigemptyset(&empty)
-    posix_spawnattr_setsigmask(&attr, &empty)
-    var defaults = sigset_t()
-    sigemptyset(&defaults)
-    for sig in 1..<32 where sig != SIGKILL && sig != SIGSTOP { sigaddset(&defaults, Int32(sig)) }
-    posix_spawnattr_setsigdefault(&attr, &defaults)
-    posix_spawnattr_setflags(&attr, Int16(POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF))
+    resetSignalState(&attr)
 
     // A fixed, predictable environment: C locale for parseable messages, system PATH only.
     let env = ["PATH=/usr/sbin:/usr/bin:/sbin:/bin", "LC_ALL=C"]
@@ -187,4 +180,17 @@ private func runBlocking(_ argv: [String], tool: String, stdin: String, timeout:
     if killed { throw ServiceProxyError.commandTimedOut(command: tool) }
     let code: Int32 = (status & 0x7f) == 0 ? (status >> 8) & 0xff : 128 + (status & 0x7f)
     return CommandResult(status: code, output: String(decoding: captured, as: UTF8.self))
+}
+
+/// Gives a child an empty signal mask and default dispositions. Foundation's `Process` (and any
+/// spawn from a thread with blocked signals) passes those on, leaving children that ignore SIGTERM.
+public func resetSignalState(_ attr: inout posix_spawnattr_t) {
+    var empty = sigset_t()
+    sigemptyset(&empty)
+    posix_spawnattr_setsigmask(&attr, &empty)
+    var defaults = sigset_t()
+    sigemptyset(&defaults)
+    for sig in 1..<32 where sig != SIGKILL && sig != SIGSTOP { sigaddset(&defaults, Int32(sig)) }
+    posix_spawnattr_setsigdefault(&attr, &defaults)
+    posix_spawnattr_setflags(&attr, Int16(POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF))
 }
