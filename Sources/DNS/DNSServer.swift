@@ -18,16 +18,15 @@ public final class DNSServer: Sendable {
     let logger: Logger
     let group: any EventLoopGroup
     let engine: DNSEngine
-    private let state = NIOLockedValueBox(State())
+    private let state: NIOLockedValueBox<State>
     private let tcpConnections = Atomic<Int>(0)
 
     struct State {
         var channels: [any Channel] = []
         var bound: [HostPort] = []
         var isBound = false
-        /// The snapshot the current zone was built from (so `run()` does not rebuild the one
-        /// `bind()` already used).
-        var lastApplied: ClusterSnapshot?
+        /// The zone, kept in step with snapshots (only changed Services are rebuilt).
+        var zone: ZoneMaintainer
     }
 
     /// - Parameters:
@@ -42,6 +41,7 @@ public final class DNSServer: Sendable {
         self.source = source
         self.logger = logger
         self.group = group
+        state = NIOLockedValueBox(State(zone: ZoneMaintainer(config: config.zone, podsMatter: config.autopath || config.zone.podRecords == .verified)))
         let metrics = DNSMetrics(server: config.serverLabel, factory: metricsFactory ?? MetricsSystem.factory)
         let forwarder = Forwarder(timeout: config.forwardTimeout.timeAmount, maxInFlight: config.maxConcurrentForwards, metrics: metrics)
         let cache = ForwardCache(capacity: config.cacheCapacity, maxSuccessTTL: config.cacheMaxTTL, maxDenialTTL: config.cacheMaxDenialTTL)
@@ -61,7 +61,7 @@ public final class DNSServer: Sendable {
     public func bind() async throws {
         guard !config.listen.isEmpty else { throw DNSServerError.noListenAddresses }
         guard !state.withLockedValue({ $0.isBound }) else { return }
-        apply(source.current, previous: nil)
+        apply(source.current)
 
         let selection = UpstreamSelection.select(
             config.upstreams, listen: config.listen, localAddresses: Self.localAddresses(for: config.listen),
@@ -100,10 +100,8 @@ public final class DNSServer: Sendable {
     /// loops) and swaps it in, then closes every listener. Binds first if `bind()` was not called.
     public func run() async throws {
         if !state.withLockedValue({ $0.isBound }) { try await bind() }
-        var previous = state.withLockedValue { $0.lastApplied }
         for await snapshot in source.updates() {
-            apply(snapshot, previous: previous)
-            previous = snapshot
+            apply(snapshot)
         }
         // The source ended (or we were cancelled): keep serving the last zone until cancelled.
         while !Task.isCancelled {
@@ -117,30 +115,14 @@ public final class DNSServer: Sendable {
         logger.info("dns stopped")
     }
 
-    /// Rebuilds the zone when something it depends on changed. Pods only matter for autopath,
-    /// `pods verified`, and inferring namespaces when Namespaces are not watched.
-    func apply(_ snapshot: ClusterSnapshot, previous: ClusterSnapshot?) {
-        let needed: [ResourceType] = [.service, .endpointSlice]
-        // Until the first sync the engine serves `ClusterZone.notSynced` (SERVFAIL, never a
-        // cacheable NXDOMAIN). Once synced, a snapshot that lost its sync flag (a relist) keeps
-        // the last good zone: stale beats SERVFAIL (dns-spec §4.9).
-        guard snapshot.isSynced(needed) else { return }
-        let namespacesWatched = snapshot.synced.contains(.namespace)
-        if let previous, previous.isSynced(needed), previous.synced == snapshot.synced {
-            let podsMatter = config.autopath || config.zone.podRecords == .verified || !namespacesWatched
-            let changed =
-                !snapshot.changedKeys(.service, since: previous).isEmpty || !snapshot.changedKeys(.endpointSlice, since: previous).isEmpty
-                || !snapshot.changedKeys(.namespace, since: previous).isEmpty
-                || (podsMatter && !snapshot.changedKeys(.pod, since: previous).isEmpty)
-            if !changed { return }
-        }
-        let namespaces = namespacesWatched ? snapshot[.namespace].values.compactMap { $0.at("metadata", "name")?.stringValue } : nil
-        let zone = ClusterZone(
-            config: config.zone, services: snapshot.services, endpointSlices: snapshot.endpointSlices, pods: snapshot.pods,
-            namespaces: namespaces, serial: UInt32(truncatingIfNeeded: Int(Date().timeIntervalSince1970)))
+    /// Brings the zone up to `snapshot` (rebuilding only the Services that changed) and swaps it
+    /// into the engine.
+    func apply(_ snapshot: ClusterSnapshot) {
+        let serial = UInt32(truncatingIfNeeded: Int(Date().timeIntervalSince1970))
+        let zone: ClusterZone? = state.withLockedValue { $0.zone.apply(snapshot, serial: serial) ? $0.zone.zone : nil }
+        guard let zone else { return }
         engine.setZone(zone)
-        state.withLockedValue { $0.lastApplied = snapshot }
-        logger.debug("dns zone rebuilt", metadata: ["version": "\(snapshot.version)"])
+        logger.debug("dns zone updated", metadata: ["version": "\(snapshot.version)"])
     }
 
     // MARK: - Binding

@@ -35,48 +35,69 @@ public struct ClusterDNSConfig: Sendable, Hashable {
     }
 }
 
-/// An immutable, query-ready snapshot of the cluster zone, built once per cluster change so that a
-/// query is one hash lookup (by case-insensitive name) plus copying precomputed record data.
+/// An immutable, query-ready snapshot of the cluster zone, so that a query is one or two hash
+/// lookups (by case-insensitive name) plus copying precomputed record data.
+///
+/// Every name below `<ns>.svc.<zone>` belongs to exactly one Service name, so the records are kept
+/// per Service (`ServiceFragment`) and a change to one Service or its EndpointSlices rebuilds only
+/// that fragment (`updatingServices`), not the whole zone.
 public struct ClusterZone: Sendable {
     public let config: ClusterDNSConfig
     /// False until the cluster caches first synced: names that would be NXDOMAIN get SERVFAIL
     /// then, so resolvers cache nothing negative during startup.
     public let isSynced: Bool
     /// SOA serial (CoreDNS uses the time of the last API change, in Unix seconds).
-    public let serial: UInt32
+    public internal(set) var serial: UInt32
 
-    /// Every existing name in the zone, keyed by name (DNSName hashes case-insensitively).
-    let nodes: [DNSName: ZoneNode]
-    /// Reverse names (in-addr.arpa / ip6.arpa) of ClusterIPs and ready endpoints -> PTR targets.
-    let reverse: [DNSName: [DNSName]]
+    /// The zone's own names (apex, `svc`, `pod`, `dns-version`, `ns.dns`, namespaces).
+    var fixed: [DNSName: ZoneNode]
+    /// Per Service name (`<svc>.<ns>.svc.<zone>`): the names and PTRs that Service and the
+    /// EndpointSlices labelled with it produce.
+    var fragments: [DNSName: ServiceFragment] = [:]
+    /// Reverse name -> owners of a ClusterIP there, ordered by `namespace/name` (the first wins).
+    var clusterIPOwners: [DNSName: [ReverseOwner]] = [:]
+    /// Reverse name -> ready endpoints there, ordered by `namespace/service`.
+    var endpointOwners: [DNSName: [ReverseOwner]] = [:]
     /// Namespaces that exist (lowercased), for pod records.
-    let namespaces: Set<String>
+    public internal(set) var namespaces: Set<String>
     /// `pods verified`: (namespace, IP) of live pods.
-    let podAddresses: Set<PodAddress>
+    var podAddresses: Set<PodAddress> = []
     /// Autopath: pod IP -> namespace, only for IPs owned by pods of a single namespace.
-    let namespaceByPodIP: [IPAddress: String]
+    var namespaceByPodIP: [IPAddress: String] = [:]
     let zoneLabels: Int
-    let soaData: SOAData
+    var soaData: SOAData
 
     /// The SERVFAIL-before-sync state: only the zone's fixed names exist.
     public static func notSynced(config: ClusterDNSConfig = ClusterDNSConfig()) -> ClusterZone {
-        ClusterZone(config: config, services: [], endpointSlices: [], pods: [], namespaces: [], serial: 0, synced: false)
+        ClusterZone(config: config, namespaces: [], serial: 0, synced: false)
     }
 
     /// Builds the snapshot. `namespaces` lists existing namespaces; when nil they are inferred
-    /// from the namespaces of the given objects. Inputs may come in any order; output order is
-    /// deterministic (objects are sorted by namespace/name).
+    /// from the namespaces of the given objects. Inputs may come in any order; the result does not
+    /// depend on it.
     public init(
         config: ClusterDNSConfig = ClusterDNSConfig(), services: [Service], endpointSlices: [EndpointSlice], pods: [Pod],
-        namespaces: [String]? = nil, serial: UInt32 = 0
+        namespaces nsList: [String]? = nil, serial: UInt32 = 0
     ) {
-        self.init(config: config, services: services, endpointSlices: endpointSlices, pods: pods, namespaces: namespaces, serial: serial, synced: true)
+        var nsSet = Set((nsList ?? []).map { $0.lowercased() })
+        if nsList == nil {
+            for s in services { nsSet.insert(s.metadata.namespace.lowercased()) }
+            for s in endpointSlices { nsSet.insert(s.metadata.namespace.lowercased()) }
+            for p in pods { nsSet.insert(p.metadata.namespace.lowercased()) }
+            nsSet.remove("")
+        }
+        self.init(config: config, namespaces: nsSet, serial: serial, synced: true)
+        var byOwner: [ServiceKey: (service: Service?, slices: [EndpointSlice])] = [:]
+        for s in services { byOwner[ServiceKey(namespace: s.metadata.namespace, name: s.metadata.name), default: (nil, [])].service = s }
+        for slice in endpointSlices {
+            guard let svc = slice.serviceName, !svc.isEmpty else { continue }
+            byOwner[ServiceKey(namespace: slice.metadata.namespace, name: svc), default: (nil, [])].slices.append(slice)
+        }
+        updateServices(byOwner.map { ($0.key, $0.value.service, $0.value.slices) })
+        setPods(pods)
     }
 
-    private init(
-        config: ClusterDNSConfig, services: [Service], endpointSlices: [EndpointSlice], pods: [Pod], namespaces nsList: [String]?,
-        serial: UInt32, synced: Bool
-    ) {
+    init(config: ClusterDNSConfig, namespaces: Set<String>, serial: UInt32, synced: Bool) {
         self.config = config
         self.isSynced = synced
         self.serial = serial
@@ -85,73 +106,85 @@ public struct ClusterZone: Sendable {
         soaData = SOAData(
             mname: (try? zone.prepending("dns").prepending("ns")) ?? zone, rname: (try? zone.prepending("hostmaster")) ?? zone,
             serial: serial, refresh: 7200, retry: 1800, expire: 86400, minimum: config.ttl)
+        self.namespaces = namespaces
+        fixed = ZoneBuilder.fixedNames(config: config, namespaces: namespaces)
+    }
 
-        var b = ZoneBuilder(config: config)
-        let services = services.sorted { ($0.metadata.namespace, $0.metadata.name) < ($1.metadata.namespace, $1.metadata.name) }
-        let slices = endpointSlices.sorted { ($0.metadata.namespace, $0.metadata.name) < ($1.metadata.namespace, $1.metadata.name) }
-        let pods = pods.sorted { ($0.metadata.namespace, $0.metadata.name) < ($1.metadata.namespace, $1.metadata.name) }
+    /// The node for a name in the zone (fixed names and Service records; not pod records).
+    func storedNode(_ name: DNSName, labelsBelowZone below: Int) -> ZoneNode? {
+        if below >= 3, let f = fragments[below == 3 ? name : name.dropping(labels: below - 3)] { return f.nodes[name] }
+        return fixed[name]
+    }
 
-        var nsSet = Set((nsList ?? []).map { $0.lowercased() })
-        if nsList == nil {
-            for s in services { nsSet.insert(s.metadata.namespace.lowercased()) }
-            for s in slices { nsSet.insert(s.metadata.namespace.lowercased()) }
-            for p in pods { nsSet.insert(p.metadata.namespace.lowercased()) }
-            nsSet.remove("")
-        }
-        namespaces = nsSet
-        b.addFixedNames(namespaces: nsSet.sorted())
+    /// PTR targets for a reverse name: the ClusterIP's Service if one owns it, else the ready
+    /// endpoints' names (CoreDNS indexes every slice, with or without a Service).
+    func reverseTargets(_ name: DNSName) -> [DNSName]? {
+        if let owner = clusterIPOwners[name]?.first { return [owner.target] }
+        guard let owners = endpointOwners[name], !owners.isEmpty else { return nil }
+        var out: [DNSName] = []
+        for o in owners where !out.contains(o.target) { out.append(o.target) }
+        return out
+    }
 
-        // Ready endpoints grouped by (namespace, service), in slice order.
-        var readyBySvc: [String: [EndpointEntry]] = [:]
-        for slice in slices {
-            guard let svc = slice.serviceName?.lowercased(), !svc.isEmpty, slice.addressType != "FQDN" else { continue }
-            let ns = slice.metadata.namespace.lowercased()
-            let ports: [EndpointPort?] = slice.ports.isEmpty ? [nil] : slice.ports.map { $0 }
-            for ep in slice.endpoints where ep.isReady {
-                for addr in ep.addresses {
-                    guard let ip = IPAddress(addr) else { continue }
-                    let host = (ep.hostname?.isEmpty == false ? ep.hostname! : dashedHostname(addr)).lowercased()
-                    readyBySvc["\(ns)/\(svc)", default: []].append(EndpointEntry(ip: ip, hostname: host, ports: ports))
-                }
+    /// The namespace of the pod that owns `ip`, if exactly one namespace's pods use it.
+    public func podNamespace(for ip: IPAddress) -> String? { namespaceByPodIP[ip] }
+
+    // MARK: - Updates
+
+    /// A copy with the records of the given Services rebuilt from their current Service object
+    /// (nil: deleted) and all EndpointSlices labelled with them; every other Service is untouched.
+    public func updatingServices(_ changes: [(key: ServiceKey, service: Service?, slices: [EndpointSlice])], serial: UInt32) -> ClusterZone {
+        var z = self
+        z.updateServices(changes)
+        z.serial = serial
+        z.soaData.serial = serial
+        return z
+    }
+
+    /// A copy with a new namespace set (only the fixed names change).
+    public func updatingNamespaces(_ namespaces: Set<String>) -> ClusterZone {
+        var z = self
+        z.namespaces = Set(namespaces.map { $0.lowercased() })
+        z.fixed = ZoneBuilder.fixedNames(config: config, namespaces: z.namespaces)
+        return z
+    }
+
+    /// A copy with the pod-derived indexes (`pods verified`, autopath) rebuilt from `pods`.
+    public func updatingPods(_ pods: [Pod]) -> ClusterZone {
+        var z = self
+        z.setPods(pods)
+        return z
+    }
+
+    mutating func updateServices(_ changes: [(key: ServiceKey, service: Service?, slices: [EndpointSlice])]) {
+        for (key, service, slices) in changes {
+            guard let svcName = key.dnsName(in: config.zone) else { continue }
+            if let old = fragments.removeValue(forKey: svcName) {
+                for rev in old.clusterIPReverse { Self.remove(key, at: rev, from: &clusterIPOwners) }
+                for e in old.endpointReverse { Self.remove(key, at: e.reverse, from: &endpointOwners) }
             }
+            guard service != nil || !slices.isEmpty else { continue }
+            let f = ServiceFragment(config: config, key: key, name: svcName, service: service, slices: slices)
+            fragments[svcName] = f
+            for rev in f.clusterIPReverse { Self.insert(ReverseOwner(key: key, target: svcName), at: rev, into: &clusterIPOwners) }
+            for e in f.endpointReverse { Self.insert(ReverseOwner(key: key, target: e.target), at: e.reverse, into: &endpointOwners) }
         }
+    }
 
-        var reverse: [DNSName: [DNSName]] = [:]
-        for s in services {
-            let ns = s.metadata.namespace.lowercased(), name = s.metadata.name.lowercased()
-            guard let svcName = try? zone.prepending("svc").prepending(ns).prepending(name) else { continue }
-            let endpoints = readyBySvc["\(ns)/\(name)"] ?? []
-            if s.type == "ExternalName" {
-                // An IP or an invalid name as externalName serves nothing (CoreDNS only serves CNAMEs).
-                guard IPAddress(s.externalName) == nil, !s.externalName.isEmpty, let target = try? DNSName(s.externalName),
-                    !target.isRoot
-                else { continue }
-                b.setExternalName(svcName, target: target)
-                continue
-            }
-            if s.isHeadless {
-                b.addEndpoints(endpoints, service: svcName, asServiceName: true)
-            } else {
-                let ips = s.clusterIPs.compactMap(IPAddress.init)
-                b.addClusterIP(svcName, ips: ips, ports: s.ports)
-                b.addEndpoints(endpoints, service: svcName, asServiceName: false)
-                for ip in ips where reverse[ip.reverseName] == nil { reverse[ip.reverseName] = [svcName] }
-            }
-        }
-        // Endpoint PTRs: CoreDNS indexes every slice, with or without a Service; ClusterIPs win.
-        let clusterIPNames = Set(reverse.keys)
-        for (key, entries) in readyBySvc.sorted(by: { $0.key < $1.key }) {
-            let parts = key.split(separator: "/", maxSplits: 1).map(String.init)
-            guard parts.count == 2, let svcName = try? zone.prepending("svc").prepending(parts[0]).prepending(parts[1]) else { continue }
-            for e in entries {
-                let rev = e.ip.reverseName
-                guard !clusterIPNames.contains(rev), let target = try? svcName.prepending(e.hostname) else { continue }
-                if !(reverse[rev] ?? []).contains(target) { reverse[rev, default: []].append(target) }
-            }
-        }
-        self.reverse = reverse
-        self.nodes = b.finish()
+    static func insert(_ owner: ReverseOwner, at rev: DNSName, into map: inout [DNSName: [ReverseOwner]]) {
+        var list = map[rev] ?? []
+        let i = list.firstIndex { $0.key > owner.key } ?? list.count
+        list.insert(owner, at: i)
+        map[rev] = list
+    }
 
+    static func remove(_ key: ServiceKey, at rev: DNSName, from map: inout [DNSName: [ReverseOwner]]) {
+        guard var list = map[rev] else { return }
+        list.removeAll { $0.key == key }
+        map[rev] = list.isEmpty ? nil : list
+    }
+
+    mutating func setPods(_ pods: [Pod]) {
         var podAddresses = Set<PodAddress>()
         var ipNamespaces: [IPAddress: Set<String>] = [:]
         for p in pods where p.phase != "Succeeded" && p.phase != "Failed" && p.metadata.deletionTimestamp == nil {
@@ -173,9 +206,79 @@ public struct ClusterZone: Sendable {
         }
         self.namespaceByPodIP = byIP
     }
+}
 
-    /// The namespace of the pod that owns `ip`, if exactly one namespace's pods use it.
-    public func podNamespace(for ip: IPAddress) -> String? { namespaceByPodIP[ip] }
+/// A Service's identity: its namespace and name (as spelled in the API; DNS lowercases them).
+public struct ServiceKey: Hashable, Comparable, Sendable, CustomStringConvertible {
+    public var namespace: String
+    public var name: String
+    public init(namespace: String, name: String) {
+        self.namespace = namespace
+        self.name = name
+    }
+    public static func < (a: ServiceKey, b: ServiceKey) -> Bool { (a.namespace, a.name) < (b.namespace, b.name) }
+    public var description: String { "\(namespace)/\(name)" }
+    /// `<name>.<namespace>.svc.<zone>`, or nil when that is not a valid DNS name.
+    func dnsName(in zone: DNSName) -> DNSName? {
+        try? zone.prepending("svc").prepending(namespace.lowercased()).prepending(name.lowercased())
+    }
+}
+
+/// One owner of a reverse name, kept sorted by `key`.
+struct ReverseOwner: Sendable {
+    var key: ServiceKey
+    var target: DNSName
+}
+
+/// Everything one Service name contributes: its nodes (the Service name, `_port._proto` names and
+/// endpoint hostnames) and its PTRs.
+final class ServiceFragment: Sendable {
+    let nodes: [DNSName: ZoneNode]
+    /// Reverse names of its ClusterIPs (PTR target: the Service name).
+    let clusterIPReverse: [DNSName]
+    /// Ready endpoints: reverse name -> endpoint name.
+    let endpointReverse: [(reverse: DNSName, target: DNSName)]
+
+    init(config: ClusterDNSConfig, key: ServiceKey, name svcName: DNSName, service s: Service?, slices: [EndpointSlice]) {
+        // Ready endpoints in slice-name order.
+        var endpoints: [EndpointEntry] = []
+        for slice in slices.sorted(by: { $0.metadata.name < $1.metadata.name }) where slice.addressType != "FQDN" {
+            let ports: [EndpointPort?] = slice.ports.isEmpty ? [nil] : slice.ports.map { $0 }
+            for ep in slice.endpoints where ep.isReady {
+                for addr in ep.addresses {
+                    guard let ip = IPAddress(addr) else { continue }
+                    let host = (ep.hostname?.isEmpty == false ? ep.hostname! : dashedHostname(addr)).lowercased()
+                    endpoints.append(EndpointEntry(ip: ip, hostname: host, ports: ports))
+                }
+            }
+        }
+        var b = ZoneBuilder(config: config)
+        var clusterIPReverse: [DNSName] = []
+        if let s {
+            if s.type == "ExternalName" {
+                // An IP or an invalid name as externalName serves nothing (CoreDNS only serves CNAMEs).
+                if IPAddress(s.externalName) == nil, !s.externalName.isEmpty, let target = try? DNSName(s.externalName), !target.isRoot {
+                    b.setExternalName(svcName, target: target)
+                }
+            } else if s.isHeadless {
+                b.addEndpoints(endpoints, service: svcName, asServiceName: true)
+            } else {
+                let ips = s.clusterIPs.compactMap(IPAddress.init)
+                b.addClusterIP(svcName, ips: ips, ports: s.ports)
+                b.addEndpoints(endpoints, service: svcName, asServiceName: false)
+                for ip in ips where !clusterIPReverse.contains(ip.reverseName) { clusterIPReverse.append(ip.reverseName) }
+            }
+        }
+        var endpointReverse: [(reverse: DNSName, target: DNSName)] = []
+        for e in endpoints {
+            guard let target = try? svcName.prepending(e.hostname) else { continue }
+            let rev = e.ip.reverseName
+            if !endpointReverse.contains(where: { $0.reverse == rev && $0.target == target }) { endpointReverse.append((rev, target)) }
+        }
+        self.nodes = b.finish()
+        self.clusterIPReverse = clusterIPReverse
+        self.endpointReverse = endpointReverse
+    }
 }
 
 struct PodAddress: Hashable, Sendable {
@@ -239,7 +342,10 @@ struct ZoneBuilder {
         candidates[name]!.append(c)
     }
 
-    mutating func addFixedNames(namespaces: [String]) {
+    /// The zone's own names: apex, `svc`, `pod`, `dns-version`, `ns.dns` and each namespace's
+    /// `<ns>.svc` / `<ns>.pod` (empty non-terminals: NODATA, not NXDOMAIN).
+    static func fixedNames(config: ClusterDNSConfig, namespaces: Set<String>) -> [DNSName: ZoneNode] {
+        var fixed: [DNSName: ZoneNode] = [:]
         let zone = config.zone
         var apex = ZoneNode()
         apex.isApex = true
@@ -269,6 +375,7 @@ struct ZoneBuilder {
             if let n = try? zone.prepending("svc").prepending(ns) { fixed[n] = ZoneNode() }
             if config.podRecords != .disabled, let n = try? zone.prepending("pod").prepending(ns) { fixed[n] = ZoneNode() }
         }
+        return fixed
     }
 
     mutating func setExternalName(_ name: DNSName, target: DNSName) {

@@ -125,7 +125,7 @@ extension ClusterZone {
         if q.type == .axfr || q.type == .ixfr { return .answer(response(to: query, rcode: .refused, authoritative: false)) }
         // Everything else in the reverse zones that we do not own falls through to upstream
         // (`fallthrough in-addr.arpa ip6.arpa` in the standard Corefile).
-        guard q.type == .ptr, q.qclass == .in, let targets = reverse[q.name] else { return .forward }
+        guard q.type == .ptr, q.qclass == .in, let targets = reverseTargets(q.name) else { return .forward }
         var m = response(to: query, rcode: .noError, authoritative: true)
         m.answers = targets.map { ResourceRecord(name: q.name, ttl: config.ttl, data: .ptr($0)) }
         return .answer(m)
@@ -136,7 +136,7 @@ extension ClusterZone {
 
     /// The node for `name`, including synthesized pod records (`a-b-c-d.<ns>.pod.<zone>`).
     func node(for name: DNSName, labelsBelowZone below: Int) -> ZoneNode? {
-        if let n = nodes[name] { return n }
+        if let n = storedNode(name, labelsBelowZone: below) { return n }
         guard below == 3, config.podRecords != .disabled else { return nil }
         let labels = name.labels
         guard labels[2].lowercased() == "pod" else { return nil }

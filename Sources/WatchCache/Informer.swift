@@ -14,7 +14,11 @@ public final class Informer: ClusterSource, Sendable {
     let watchTimeout: Int
 
     struct State {
-        var snapshot = ClusterSnapshot()
+        var snapshot: ClusterSnapshot = {
+            var s = ClusterSnapshot()
+            s.lineage = UInt64.random(in: 1...UInt64.max)
+            return s
+        }()
         var subscribers: [Int: AsyncStream<ClusterSnapshot>.Continuation] = [:]
         var nextID = 0
         var relists = 0
@@ -82,6 +86,7 @@ public final class Informer: ClusterSource, Sendable {
                     var fresh: [String: JSON] = [:]
                     for i in items { fresh[ClusterSnapshot.key(of: i)] = i }
                     publish { s in
+                        s.record(r, key: nil)
                         s.objects[r] = fresh
                         s.synced.insert(r)
                     }
@@ -96,10 +101,16 @@ public final class Informer: ClusterSource, Sendable {
                     switch ev.type {
                     case "ADDED", "MODIFIED":
                         let key = ClusterSnapshot.key(of: ev.object)
-                        self.publish { $0.objects[r, default: [:]][key] = ev.object }
+                        self.publish {
+                            $0.record(r, key: key)
+                            $0.objects[r, default: [:]][key] = ev.object
+                        }
                     case "DELETED":
                         let key = ClusterSnapshot.key(of: ev.object)
-                        self.publish { $0.objects[r, default: [:]][key] = nil }
+                        self.publish {
+                            $0.record(r, key: key)
+                            $0.objects[r, default: [:]][key] = nil
+                        }
                     default:
                         break  // BOOKMARK: only the resourceVersion moves.
                     }

@@ -31,9 +31,9 @@ import Testing
         #expect(!s.engine.zone.isSynced)
         var partial = TestCluster.snapshot()
         partial.synced = [.service]  // slices not listed yet
-        s.apply(partial, previous: nil)
+        s.apply(partial)
         #expect(rcode(s, "nope.testns.svc.cluster.local.") == .servFail)
-        s.apply(TestCluster.snapshot(), previous: partial)
+        s.apply(TestCluster.snapshot())
         #expect(rcode(s, "nope.testns.svc.cluster.local.") == .nxDomain)
         #expect(rcode(s, "svc1.testns.svc.cluster.local.") == .noError)
     }
@@ -41,19 +41,19 @@ import Testing
     @Test func keepsLastZoneWhenSyncIsLost() {
         let s = server()
         let synced = withService(TestCluster.snapshot(), "svc9", version: 2)
-        s.apply(synced, previous: nil)
+        s.apply(synced)
         var relisting = TestCluster.snapshot(synced: false, version: 3)
         relisting.objects = [:]
-        s.apply(relisting, previous: synced)
+        s.apply(relisting)
         #expect(rcode(s, "svc9.testns.svc.cluster.local.") == .noError)
     }
 
     @Test func serviceChangeRebuilds() {
         let s = server()
         let a = TestCluster.snapshot()
-        s.apply(a, previous: nil)
+        s.apply(a)
         let b = withService(a, "svc9", version: 2)
-        s.apply(b, previous: a)
+        s.apply(b)
         #expect(rcode(s, "svc9.testns.svc.cluster.local.") == .noError)
     }
 
@@ -63,11 +63,11 @@ import Testing
             var a = TestCluster.snapshot()
             a.synced.insert(.namespace)  // namespaces watched: pods are not needed to infer them
             a.objects[.namespace] = ["testns": ["metadata": ["name": "testns", "resourceVersion": "1"]]]
-            s.apply(a, previous: nil)
+            s.apply(a)
             let before = s.engine.zone.podNamespace(for: .v4(IPv4Address(10, 244, 0, 7)))
             var b = a
             b.objects[.pod] = ["testns/p": TestCluster.pod("p", ip: "10.244.0.7")]
-            s.apply(b, previous: a)
+            s.apply(b)
             #expect(before == nil)
             #expect(s.engine.zone.podNamespace(for: .v4(IPv4Address(10, 244, 0, 7))) == (autopath ? "testns" : nil))
         }

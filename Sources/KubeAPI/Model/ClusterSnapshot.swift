@@ -16,6 +16,11 @@ public struct ClusterSnapshot: Sendable {
     public var synced: Set<ResourceType>
     /// Increases by one with every published change.
     public var version: Int
+    /// Recent changes, newest first, as recorded by `record(_:key:)`; lets `changedKeys` cost
+    /// O(changes) instead of O(objects). Snapshots of one lineage share it.
+    public private(set) var changes: ChangeLog? = nil
+    /// Identifies snapshots that descend from each other through `record`; 0: no log kept.
+    public var lineage: UInt64 = 0
 
     public init(objects: [ResourceType: [String: JSON]] = [:], synced: Set<ResourceType> = [], version: Int = 0) {
         self.objects = objects
@@ -40,12 +45,64 @@ public struct ClusterSnapshot: Sendable {
     public var ingressClasses: [IngressClass] { self[.ingressClass].values.map(IngressClass.init) }
     public var secrets: [Secret] { self[.secret].values.map(Secret.init) }
 
-    /// Keys whose resourceVersion differs between `old` and `self` (added, changed or removed).
+    /// Notes that `key` of `r` changed (nil: the whole resource was replaced, e.g. relisted) in the
+    /// version about to be published (`version + 1`). The log is capped at `ChangeLog.limit`
+    /// entries; older snapshots then fall back to a full comparison.
+    public mutating func record(_ r: ResourceType, key: String?) {
+        let v = version + 1
+        if let head = changes, head.depth < ChangeLog.limit {
+            changes = ChangeLog(version: v, resource: r, key: key, next: head, depth: head.depth + 1, floor: head.floor)
+        } else {
+            changes = ChangeLog(version: v, resource: r, key: key, next: nil, depth: 1, floor: v - 1)
+        }
+    }
+
+    /// Keys whose resourceVersion differs between `old` and `self` (added, changed or removed);
+    /// from the change log when `old` is an ancestor it covers (then a superset: keys touched
+    /// and reverted are included), else by comparing every object.
     public func changedKeys(_ r: ResourceType, since old: ClusterSnapshot) -> Set<String> {
+        if lineage != 0, old.lineage == lineage, old.version <= version, let head = changes, old.version >= head.floor {
+            var out = Set<String>()
+            var node: ChangeLog? = head
+            while let n = node, n.version > old.version {
+                if n.resource == r {
+                    guard let k = n.key else { return fullChangedKeys(r, since: old) }
+                    out.insert(k)
+                }
+                node = n.next
+            }
+            return out
+        }
+        return fullChangedKeys(r, since: old)
+    }
+
+    func fullChangedKeys(_ r: ResourceType, since old: ClusterSnapshot) -> Set<String> {
         let a = old[r], b = self[r]
         var out = Set<String>()
         for (k, v) in b where a[k]?.at("metadata", "resourceVersion") != v.at("metadata", "resourceVersion") { out.insert(k) }
         for k in a.keys where b[k] == nil { out.insert(k) }
         return out
+    }
+}
+
+/// One recorded change, linked to the ones before it (immutable, shared between snapshots).
+public final class ChangeLog: Sendable {
+    /// Entries kept per chain before a new chain starts.
+    public static let limit = 4096
+    public let version: Int
+    public let resource: ResourceType
+    public let key: String?
+    public let next: ChangeLog?
+    let depth: Int
+    /// Snapshots at this version or newer can be diffed through this chain.
+    let floor: Int
+
+    init(version: Int, resource: ResourceType, key: String?, next: ChangeLog?, depth: Int, floor: Int) {
+        self.version = version
+        self.resource = resource
+        self.key = key
+        self.next = next
+        self.depth = depth
+        self.floor = floor
     }
 }
