@@ -26,13 +26,16 @@ final class DNSMetrics: Sendable {
 
     /// miekg/dns `RcodeToString` (16 is reported as BADSIG there, and so here).
     static func rcodeName(_ r: DNSRCode) -> String {
-        let names = [
-            0: "NOERROR", 1: "FORMERR", 2: "SERVFAIL", 3: "NXDOMAIN", 4: "NOTIMP", 5: "REFUSED", 6: "YXDOMAIN", 7: "YXRRSET",
-            8: "NXRRSET", 9: "NOTAUTH", 10: "NOTZONE", 16: "BADSIG", 17: "BADKEY", 18: "BADTIME", 19: "BADMODE", 20: "BADNAME",
-            21: "BADALG", 22: "BADTRUNC", 23: "BADCOOKIE",
-        ]
-        return names[Int(r.rawValue)] ?? String(r.rawValue)
+        let i = Int(r.rawValue)
+        return i < rcodeNames.count && !rcodeNames[i].isEmpty ? rcodeNames[i] : String(r.rawValue)
     }
+
+    static let rcodeNames = [
+        "NOERROR", "FORMERR", "SERVFAIL", "NXDOMAIN", "NOTIMP", "REFUSED", "YXDOMAIN", "YXRRSET", "NXRRSET", "NOTAUTH", "NOTZONE",
+        "", "", "", "", "", "BADSIG", "BADKEY", "BADTIME", "BADMODE", "BADNAME", "BADALG", "BADTRUNC", "BADCOOKIE",
+    ]
+    /// The plugins the engine reports; their response counters are made up front (no lock per query).
+    static let plugins = ["", "kubernetes", "forward", "cache", "autopath"]
 
     static func typeName(_ t: RRType) -> String { monitoredTypes[t.rawValue] ?? "other" }
 
@@ -53,8 +56,13 @@ final class DNSMetrics: Sendable {
     }
 
     private let requests: [RequestKey: Counter]
+    /// `[udp/tcp × family 1/2][type code]` for the monitored types below 256.
+    private let requestsByType: [[Counter?]]
     private let durations: [String: Timer]
     private let responses: NIOLockedValueBox<[ResponseKey: Counter]>
+    /// `[plugin index][rcode]` for the common rcodes (0...10) of `plugins`.
+    private let commonResponses: [[Counter]]
+    private let durationByType: [Timer?]
     private let forwardHandles: NIOLockedValueBox<[String: (requests: Counter, duration: Timer)]>
     private let forwardResponses: NIOLockedValueBox<[ForwardResponseKey: (count: Counter, proxyDuration: Timer)]>
     let cacheHits: [CacheKind: Counter]
@@ -81,6 +89,13 @@ final class DNSMetrics: Sendable {
             }
         }
         requests = req
+        requestsByType = [DNSTransport.udp, .tcp].flatMap { proto in
+            [1, 2].map { family in
+                var row = [Counter?](repeating: nil, count: 256)
+                for (code, name) in Self.monitoredTypes where code < 256 { row[Int(code)] = req[RequestKey(proto: proto, family: family, type: name)] }
+                return row
+            }
+        }
         var dur: [String: Timer] = [:]
         for t in types {
             dur[t] = Timer(
@@ -88,6 +103,18 @@ final class DNSMetrics: Sendable {
                 dimensions: [("server", server), ("zone", Self.zone), ("view", Self.view), ("type", t)], factory: factory)
         }
         durations = dur
+        var byType = [Timer?](repeating: nil, count: 256)
+        for (code, name) in Self.monitoredTypes where code < 256 { byType[Int(code)] = dur[name] }
+        durationByType = byType
+        commonResponses = Self.plugins.map { plugin in
+            (0...10).map { rcode in
+                Counter(
+                    label: "coredns_dns_responses_total",
+                    dimensions: [
+                        ("server", server), ("zone", Self.zone), ("view", Self.view), ("rcode", Self.rcodeNames[rcode]), ("plugin", plugin),
+                    ], factory: factory)
+            }
+        }
         responses = NIOLockedValueBox([:])
         forwardHandles = NIOLockedValueBox([:])
         forwardResponses = NIOLockedValueBox([:])
@@ -107,10 +134,21 @@ final class DNSMetrics: Sendable {
     }
 
     func request(proto: DNSTransport, family: Int, type: RRType) {
-        requests[RequestKey(proto: proto, family: family, type: Self.typeName(type))]?.increment()
+        let slot = (proto == .udp ? 0 : 2) + (family == 2 ? 1 : 0)
+        if type.rawValue < 256, let c = requestsByType[slot][Int(type.rawValue)] {
+            c.increment()
+        } else {
+            requests[RequestKey(proto: proto, family: family, type: "other")]?.increment()
+        }
     }
 
     func response(rcode: DNSRCode, plugin: String, type: RRType, nanoseconds: Int64) {
+        let timer = type.rawValue < 256 ? durationByType[Int(type.rawValue)] : nil
+        (timer ?? durations["other"])?.recordNanoseconds(max(0, nanoseconds))
+        if rcode.rawValue <= 10, let p = Self.plugins.firstIndex(of: plugin) {
+            commonResponses[p][Int(rcode.rawValue)].increment()
+            return
+        }
         let key = ResponseKey(rcode: Self.rcodeName(rcode), plugin: plugin)
         let counter = responses.withLockedValue { table in
             if let c = table[key] { return c }
@@ -123,7 +161,6 @@ final class DNSMetrics: Sendable {
             return c
         }
         counter.increment()
-        durations[Self.typeName(type)]?.recordNanoseconds(max(0, nanoseconds))
     }
 
     func forwardRequest(to: String) {
