@@ -53,6 +53,9 @@ public final class DNSServer: Sendable {
     /// serves UDP and TCP on the same port.
     public var boundAddresses: [HostPort] { state.withLockedValue { $0.bound } }
 
+    /// Whether the cluster zone has synced (before that, cluster names get SERVFAIL).
+    public var isReady: Bool { state.withLockedValue { $0.isBound } && engine.zone.isSynced }
+
     /// The upstream servers in use (after resolv.conf and loop rules), as `ip:port`.
     public var upstreams: [String] { engine.forwarder.currentUpstreams.map(\.label) }
 

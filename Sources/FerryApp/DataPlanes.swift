@@ -101,6 +101,11 @@ extension DataPlanes {
     }
 }
 
+/// Readiness of cluster DNS: listening, and the cluster zone synced (no SERVFAIL for cluster names).
+func dnsReadiness(_ dns: DNSServer) -> ReadinessCheck {
+    ReadinessCheck(name: "dns") { dns.isReady ? nil : "cluster zone not synced" }
+}
+
 struct DNSService: ServiceLifecycle.Service {
     let server: DNSServer
     func run() async throws {

@@ -33,9 +33,11 @@ public enum FerryAgent {
         let client = try KubeClient(config: config, logger: logger)
         let informer = Informer(client: client, resources: watchedResources, logger: logger)
         var dataPlanes: [ServiceGroupConfiguration.ServiceConfiguration] = []
+        var readiness = [informerReadiness(informer)]
         do {
             if let dns = try await DataPlanes.dnsServer(opts.dns, source: informer, logger: logger) {
                 dataPlanes.append(.init(service: DNSService(server: dns)))
+                readiness.append(dnsReadiness(dns))
             }
             if let ingress = try await DataPlanes.ingressServer(opts.ingress, source: informer, logger: logger) {
                 dataPlanes.append(.init(service: IngressService(server: ingress)))
@@ -50,7 +52,7 @@ public enum FerryAgent {
         let metricsServer: HTTPServer
         do {
             metricsServer = try await HTTPServer.bind(
-            host: metricsHost, port: metricsPort, tls: nil, handler: MetricsHandler(exporter: exporter, informer: informer),
+            host: metricsHost, port: metricsPort, tls: nil, handler: MetricsHandler(exporter: exporter, informer: informer, readiness: readiness),
             group: MultiThreadedEventLoopGroup.singleton, logger: logger)
         } catch {
             await client.shutdown()

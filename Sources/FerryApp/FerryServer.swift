@@ -71,9 +71,20 @@ struct HTTPService: ServiceLifecycle.Service {
     }
 }
 
+/// One named readiness check: nil when ready, else why not.
+struct ReadinessCheck: Sendable {
+    var name: String
+    var check: @Sendable () -> String?
+}
+
+/// The metrics listener: `/metrics`, liveness (`/healthz`, `/livez`, CoreDNS's `/health`),
+/// readiness (`/readyz`, CoreDNS's `/ready`) in kube-apiserver's check-list format, and
+/// `/debug/cache`.
 struct MetricsHandler: HTTPHandler {
     let exporter: MetricsExporter
     let informer: Informer?
+    var readiness: [ReadinessCheck] = []
+
     func handle(_ request: HTTPRequest) async -> HTTPResult {
         var h = HTTPHeaders()
         switch request.path {
@@ -83,12 +94,35 @@ struct MetricsHandler: HTTPHandler {
         case "/metrics":
             h.add(name: "Content-Type", value: "text/plain; version=0.0.4; charset=utf-8")
             return .full(status: .ok, headers: h, body: exporter.exposition())
-        case "/healthz", "/livez", "/readyz":
+        case "/healthz", "/livez", "/health":
             h.add(name: "Content-Type", value: "text/plain; charset=utf-8")
-            return .full(status: .ok, headers: h, body: Array("ok".utf8))
+            return .full(status: .ok, headers: h, body: Array((request.path == "/health" ? "OK" : "ok").utf8))
+        case "/readyz", "/ready":
+            h.add(name: "Content-Type", value: "text/plain; charset=utf-8")
+            h.add(name: "X-Content-Type-Options", value: "nosniff")
+            let results = readiness.map { ($0.name, $0.check()) }
+            let ready = results.allSatisfy { $0.1 == nil }
+            if ready && request.query["verbose"] == nil {
+                return .full(status: .ok, headers: h, body: Array((request.path == "/ready" ? "OK" : "ok").utf8))
+            }
+            var text = ""
+            for (name, failure) in results {
+                text += failure.map { "[-]\(name) failed: \($0)\n" } ?? "[+]\(name) ok\n"
+            }
+            text += ready ? "readyz check passed\n" : "readyz check failed\n"
+            return .full(status: ready ? .ok : .serviceUnavailable, headers: h, body: Array(text.utf8))
         default:
             return .full(status: .notFound, headers: h, body: Array("404 page not found\n".utf8))
         }
+    }
+}
+
+/// Readiness of the watch cache: every watched resource listed at least once.
+func informerReadiness(_ informer: Informer) -> ReadinessCheck {
+    ReadinessCheck(name: "informer-sync") {
+        let synced = informer.current.synced
+        let missing = watchedResources.filter { !synced.contains($0) }.map(\.plural)
+        return missing.isEmpty ? nil : "not synced: \(missing.joined(separator: ","))"
     }
 }
 
@@ -172,12 +206,14 @@ public enum FerryServer {
             nodeIPs: opts.nodeIPs.isEmpty && lbPool == nil ? [clientHost] : opts.nodeIPs)
 
         var dataPlanes: [ServiceGroupConfiguration.ServiceConfiguration] = []
+        var readiness = [informerReadiness(informer)]
         do {
             var dnsOpts = opts.dns
             dnsOpts.clusterDomain = opts.clusterDomain
             if let dnsIP = allocPreview.reservedAddress(offset: 10) { dnsOpts.nameserverIPs = [dnsIP] }
             if let dns = try await DataPlanes.dnsServer(dnsOpts, source: informer, logger: logger) {
                 dataPlanes.append(.init(service: DNSService(server: dns)))
+                readiness.append(dnsReadiness(dns))
             }
             if let ingress = try await DataPlanes.ingressServer(opts.ingress, source: informer, logger: logger) {
                 dataPlanes.append(.init(service: IngressService(server: ingress)))
@@ -200,7 +236,8 @@ public enum FerryServer {
         let metricsServer: HTTPServer
         do {
             metricsServer = try await HTTPServer.bind(
-                host: metricsHost, port: metricsPort, tls: nil, handler: MetricsHandler(exporter: exporter, informer: informer), group: group, logger: logger)
+                host: metricsHost, port: metricsPort, tls: nil, handler: MetricsHandler(exporter: exporter, informer: informer, readiness: readiness), group: group,
+                logger: logger)
         } catch {
             await apiServer.close()
             await client.shutdown()

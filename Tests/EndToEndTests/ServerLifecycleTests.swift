@@ -47,6 +47,43 @@ struct ServerLifecycleTests {
         #expect(r.stdout.contains("apiserver_request_duration_seconds_bucket{"), "\(r)")
     }
 
+    @Test("data-plane health and readiness on the metrics listener; an agent without its API is not ready")
+    func readiness() throws {
+        let ferry = try FerryServerProcess()
+        defer { ferry.stop() }
+        func get(_ port: Int, _ path: String) throws -> (code: String, body: String) {
+            let r = try run("/usr/bin/curl", ["-s", "-w", "\n%{http_code}", "http://127.0.0.1:\(port)\(path)"])
+            let lines = r.stdout.split(separator: "\n", omittingEmptySubsequences: false)
+            return (String(lines.last ?? ""), lines.dropLast().joined(separator: "\n").trimmingCharacters(in: .newlines))
+        }
+        #expect(eventually { (try? get(ferry.metricsPort, "/readyz"))?.code == "200" })
+        #expect(try get(ferry.metricsPort, "/readyz").body == "ok")
+        #expect(try get(ferry.metricsPort, "/ready").body == "OK")  // CoreDNS ready plugin
+        #expect(try get(ferry.metricsPort, "/health").body == "OK")  // CoreDNS health plugin
+        #expect(try get(ferry.metricsPort, "/healthz").code == "200")
+        let verbose = try get(ferry.metricsPort, "/readyz?verbose")
+        #expect(verbose.body.contains("[+]informer-sync ok") && verbose.body.contains("[+]dns ok"), "\(verbose)")
+
+        // An agent whose API server is not there: alive, not ready, and it says why.
+        let deadPort = freePort()
+        let kc = FileManager.default.temporaryDirectory.appendingPathComponent("dead-\(UUID().uuidString.prefix(6)).yaml").path
+        let text = try String(contentsOfFile: ferry.kubeconfig, encoding: .utf8).replacingOccurrences(of: ":\(ferry.apiPort)", with: ":\(deadPort)")
+        try text.write(toFile: kc, atomically: true, encoding: .utf8)
+        let metrics = freePort()
+        let agent = try Background(try ferryBinary(), [
+            "agent", "--kubeconfig", kc, "--metrics-listen", "127.0.0.1:\(metrics)", "--dns-listen", "127.0.0.1:\(freePort())",
+            "--upstream", "127.0.0.1:9", "--proxy-mode", "off", "--http-listen", "off", "--https-listen", "off",
+        ])
+        defer { agent.stop() }
+        #expect(eventually { (try? get(metrics, "/healthz"))?.code == "200" }, "\(agent.log)")
+        let notReady = try get(metrics, "/readyz")
+        #expect(notReady.code == "503", "\(notReady)")
+        #expect(notReady.body.contains("[-]informer-sync failed: not synced: namespaces,services"), "\(notReady)")
+        #expect(notReady.body.contains("[-]dns failed: cluster zone not synced"), "\(notReady)")
+        #expect(notReady.body.hasSuffix("readyz check failed"), "\(notReady)")
+        #expect(try get(metrics, "/ready").code == "503")
+    }
+
     @Test("kubectl edit applies the editor's change")
     func edit() throws {
         let ferry = try FerryServerProcess()
