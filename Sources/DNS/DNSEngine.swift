@@ -2,6 +2,7 @@ import DNSCore
 import Logging
 import NIOConcurrencyHelpers
 import NIOCore
+import Synchronization
 
 /// The per-query logic shared by the UDP and TCP handlers: parse, answer from the current cluster
 /// zone (or autopath), forward what is not ours through the cache, serialize. Handlers only move
@@ -9,8 +10,10 @@ import NIOCore
 final class DNSEngine: Sendable {
     /// What a handler does with one inbound message.
     enum Outcome {
-        /// Send these bytes now.
-        case reply([UInt8])
+        /// Send these bytes now. `cacheable`: an answer from the cluster zone that depends only on
+        /// the query's bytes (other than its ID) and the zone generation, so a handler may keep it
+        /// and answer the same query again with just the ID patched (`ZoneAnswerCache`).
+        case reply([UInt8], cacheable: Bool = false)
         /// Send nothing (unparseable header, or a response packet).
         case drop
         /// Send the bytes when the future (on the handler's event loop) completes; it never fails.
@@ -30,6 +33,9 @@ final class DNSEngine: Sendable {
     let metrics: DNSMetrics
     let logger: Logger
     private let current: NIOLockedValueBox<ZoneBox>
+    /// Bumped after every `setZone`; answers cached under an older generation are stale.
+    private let generationCounter = Atomic<Int>(0)
+    var generation: Int { generationCounter.load(ordering: .acquiring) }
 
     init(zoneConfig: ClusterDNSConfig, autopath: Bool, forwarder: Forwarder, cache: ForwardCache, metrics: DNSMetrics, logger: Logger) {
         self.zoneConfig = zoneConfig
@@ -47,6 +53,8 @@ final class DNSEngine: Sendable {
     func setZone(_ zone: ClusterZone) {
         let box = ZoneBox(zone)
         current.withLockedValue { $0 = box }
+        // After the swap: a handler that saw this generation also sees this zone (or a newer one).
+        generationCounter.wrappingAdd(1, ordering: .releasing)
     }
 
     /// Handles one DNS message. `source` is the client (its IP drives autopath); `canForward`
@@ -95,7 +103,8 @@ final class DNSEngine: Sendable {
         }
         switch resolve(query, in: zone) {
         case .answer(let m):
-            return .reply(finish(m, plugin: "kubernetes"))
+            // With autopath the answer also depends on the client's address: not cacheable.
+            return .reply(finish(m, plugin: "kubernetes"), cacheable: !autopathEnabled)
         case .forward:
             guard canForward else { return .reply(finish(Self.failure(to: query, rcode: .servFail), plugin: "forward")) }
             return later(forwardClientQuery(query, on: loop))

@@ -28,7 +28,7 @@ final class DNSTCPHandler: ChannelDuplexHandler {
         switch outcome {
         case .drop:
             return
-        case .reply(let bytes):
+        case .reply(let bytes, _):
             write(bytes, context: context, flush: false)
         case .pending(let future):
             pending += 1

@@ -173,6 +173,71 @@ let malformedWithHeader: [UInt8] = [0xAB, 0xCD, 0x01, 0x00, 0, 1, 0, 0, 0, 0, 0,
     }
 }
 
+/// The per-channel cache of zone answers: byte-identical to a fresh answer, never stale.
+@Suite struct ZoneAnswerCacheTests {
+    let client = try! SocketAddress(ipAddress: "10.244.0.7", port: 40000)
+
+    func ask(_ ch: EmbeddedChannel, _ bytes: [UInt8]) throws -> [UInt8] {
+        try ch.writeInbound(AddressedEnvelope(remoteAddress: client, data: ByteBuffer(bytes: bytes)))
+        let out = try #require(try ch.readOutbound(as: AddressedEnvelope<ByteBuffer>.self))
+        return Array(out.data.readableBytesView)
+    }
+
+    func withID(_ bytes: [UInt8], _ id: UInt16) -> [UInt8] {
+        var b = bytes
+        b[0] = UInt8(id >> 8)
+        b[1] = UInt8(id & 0xFF)
+        return b
+    }
+
+    @Test func repeatedQueriesGetTheSameBytesWithTheirOwnID() throws {
+        let metrics = TestMetrics()
+        let ch = EmbeddedChannel(handler: DNSUDPHandler(engine: makeEngine(metrics: DNSMetrics(server: "dns://:53", factory: metrics))))
+        for id: UInt16 in [0x1234, 0x0001, 0xFFFF, 0x1234] {
+            #expect(try ask(ch, withID(svc1Query, id)) == withID(svc1Answer, id))
+        }
+        // Another spelling of the name is another key, answered with its own case.
+        var upper = svc1Query
+        upper[13] = UInt8(ascii: "S")
+        let a = try ask(ch, upper)
+        #expect(a[13] == UInt8(ascii: "S") && a.count == svc1Answer.count)
+        // Hits are counted like misses.
+        let base = [("server", "dns://:53"), ("zone", "."), ("view", "")]
+        #expect(try metrics.expectCounter("coredns_dns_requests_total", base + [("proto", "udp"), ("family", "1"), ("type", "A")]).totalValue == 5)
+        #expect(try metrics.expectCounter("coredns_dns_responses_total", base + [("rcode", "NOERROR"), ("plugin", "kubernetes")]).totalValue == 5)
+        _ = try ch.finish()
+    }
+
+    @Test func aNewZoneIsAnsweredAtOnce() throws {
+        let engine = makeEngine()
+        let ch = EmbeddedChannel(handler: DNSUDPHandler(engine: engine))
+        #expect(try ask(ch, svc1Query) == svc1Answer)
+        engine.setZone(ClusterZone(services: [], endpointSlices: [], pods: [], namespaces: ["testns"], serial: 2))
+        let after = try ask(ch, svc1Query)
+        #expect(after[3] & 0x0F == 3, "NXDOMAIN once svc1 is gone, got rcode \(after[3] & 0x0F)")
+        engine.setZone(TestCluster.zone())
+        #expect(try ask(ch, svc1Query) == svc1Answer)
+        _ = try ch.finish()
+    }
+
+    @Test func forwardedAndAutopathAnswersAreNotKept() throws {
+        var cache = ZoneAnswerCache()
+        _ = cache.answer(ByteBuffer(bytes: svc1Query), generation: 1)
+        cache.store(query: ByteBuffer(bytes: svc1Query), answer: svc1Answer, generation: 1)
+        #expect(cache.answer(ByteBuffer(bytes: withID(svc1Query, 9)), generation: 1)?.bytes == withID(svc1Answer, 9))
+        #expect(cache.answer(ByteBuffer(bytes: svc1Query), generation: 2) == nil)  // the zone changed
+        // The engine marks only zone answers without autopath as cacheable.
+        let autopath = makeEngine(autopath: true)
+        guard case .reply(_, let cacheable) = autopath.handle(
+            ByteBuffer(bytes: svc1Query), source: client, transport: .udp, on: EmbeddedEventLoop())
+        else { Issue.record("no reply"); return }
+        #expect(!cacheable)
+        guard case .reply(_, let plain) = makeEngine().handle(ByteBuffer(bytes: svc1Query), source: client, transport: .udp, on: EmbeddedEventLoop())
+        else { Issue.record("no reply"); return }
+        #expect(plain)
+    }
+}
+
 @Suite struct TCPHandlerTests {
     func channel(_ engine: DNSEngine = makeEngine(), maxPending: Int = 4) throws -> EmbeddedChannel {
         let ch = EmbeddedChannel()
