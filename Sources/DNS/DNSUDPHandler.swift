@@ -62,7 +62,8 @@ final class DNSUDPHandler: ChannelInboundHandler {
 
 /// Zone answers by query bytes (ID zeroed) for one zone generation. A zone answer depends only on
 /// the query's bytes and the zone, so the same bytes get the same answer with the ID patched.
-/// Bounded: emptied when full or when the zone changes. One per channel, so no locking.
+/// Bounded (a full cache drops one arbitrary entry per insert) and emptied when the zone changes.
+/// One per channel, so no locking.
 struct ZoneAnswerCache {
     struct Key: Hashable {
         var bytes: [UInt8]
@@ -74,7 +75,8 @@ struct ZoneAnswerCache {
         var rcode: DNSRCode
     }
 
-    static let capacity = 4096
+    /// About 150 bytes of query and answer per entry: ~10 MiB per channel when full.
+    static let capacity = 65536
     private var entries: [Key: Entry] = [:]
     private var generation = -1
 
@@ -108,7 +110,7 @@ struct ZoneAnswerCache {
         }
         guard i + 2 < key.bytes.count else { return }
         let type = RRType(UInt16(key.bytes[i + 1]) << 8 | UInt16(key.bytes[i + 2]))
-        if entries.count >= Self.capacity { entries.removeAll(keepingCapacity: true) }
+        if entries.count >= Self.capacity { entries.remove(at: entries.startIndex) }
         entries[key] = Entry(bytes: answer, type: type, rcode: DNSRCode(rawValue: UInt16(answer[3] & 0x0F)))
     }
 }

@@ -9,6 +9,7 @@ import NIOPosix
 import NIOSSL
 import ClusterClient
 import Controllers
+import DNS
 import ServiceLifecycle
 import Store
 import WatchCache
@@ -211,9 +212,34 @@ public enum FerryServer {
             var dnsOpts = opts.dns
             dnsOpts.clusterDomain = opts.clusterDomain
             if let dnsIP = allocPreview.reservedAddress(offset: 10) { dnsOpts.nameserverIPs = [dnsIP] }
-            if let dns = try await DataPlanes.dnsServer(dnsOpts, source: informer, logger: logger) {
+            // With the service proxy on, Ferry's DNS is the kube-dns endpoint: a Pod at the node
+            // address, port 53 (listened on as well when root and not already covered).
+            let proxyOn = opts.dataPlane.proxyMode != "off"
+            let dnsPodIP = opts.nodeIPs.first ?? clientHost
+            let podListen = dnsPodIP.contains(":") ? "[\(dnsPodIP)]:53" : "\(dnsPodIP):53"
+            func covers(_ listen: [String]) -> Bool {
+                listen.contains {
+                    guard let (h, p) = try? parseHostPort($0, flag: "--dns-listen"), p == 53 else { return false }
+                    return h == dnsPodIP || h == "0.0.0.0" || h == "::"
+                }
+            }
+            var dns: DNSServer? = nil
+            if proxyOn && !dnsOpts.listen.isEmpty && !covers(dnsOpts.listen) && geteuid() == 0 {
+                var withPod = dnsOpts
+                withPod.listen.append(podListen)
+                do { dns = try await DataPlanes.dnsServer(withPod, source: informer, logger: logger) } catch {
+                    logger.warning("cannot listen for kube-dns on the node address", metadata: ["address": "\(podListen)", "error": "\(error)"])
+                }
+            }
+            if dns == nil { dns = try await DataPlanes.dnsServer(dnsOpts, source: informer, logger: logger) }
+            if let dns {
                 dataPlanes.append(.init(service: DNSService(server: dns)))
                 readiness.append(dnsReadiness(dns))
+                if proxyOn && dns.boundAddresses.contains(where: { $0.port == 53 && ($0.host == dnsPodIP || $0.host == "0.0.0.0" || $0.host == "::") }) {
+                    dataPlanes.append(.init(service: DNSPodService(client: client, dns: dns, podIP: dnsPodIP, logger: logger)))
+                } else if proxyOn {
+                    logger.info("the kube-dns ClusterIP is not served: DNS does not listen on the node address", metadata: ["address": "\(podListen)"])
+                }
             }
             if let ingress = try await DataPlanes.ingressServer(opts.ingress, source: informer, logger: logger) {
                 dataPlanes.append(.init(service: IngressService(server: ingress)))

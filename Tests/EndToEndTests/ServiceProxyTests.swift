@@ -61,11 +61,28 @@ struct ServiceProxyEndToEndTests {
             return seen.isSuperset(of: ["web-1", "web-2"])
         }
         #expect(seen.isSuperset(of: ["web-1", "web-2"]), "responses: \(seen)\n\(server.log)")
+        // kube-dns: Ferry's DNS is registered as its endpoint (a kube-system Pod at the node
+        // address), so the kube-dns ClusterIP answers over UDP and TCP through the proxy.
+        #expect(try eventually(timeout: 20) {
+            try kubectl(["get", "endpointslices", "-n", "kube-system", "-l", "kubernetes.io/service-name=kube-dns",
+                         "-o", "jsonpath={.items[*].endpoints[*].addresses[0]}"]).stdout == "192.168.77.1"
+        }, "\(server.log)")
+        #expect(try kubectl(["get", "pods", "-n", "kube-system", "-l", "k8s-app=kube-dns", "-o", "jsonpath={.items[*].status.podIP}"]).stdout == "192.168.77.1")
+        if let dig = which("dig") {
+            for proto in ["+notcp", "+tcp"] {
+                let answer = eventually(timeout: 10) {
+                    (try? netns([dig, "@10.96.0.10", proto, "+short", "+time=2", "+tries=1", "nginx.default.svc.cluster.local"]).stdout
+                        .trimmingCharacters(in: .whitespacesAndNewlines)) == clusterIP
+                }
+                #expect(answer, "dig \(proto) @10.96.0.10 failed\n\(server.log.suffix(3000))")
+            }
+        }
         r = try netns(["nft", "list", "tables"])
         #expect(r.stdout.contains("table ip ferry"), "\(r)")
         // A clean shutdown removes Ferry's table and nothing else.
         pods.forEach { $0.stop() }
         server.stop()
+        #expect(server.log.contains("dns pod registered"), "\(server.log.suffix(2000))")
         r = try netns(["nft", "list", "tables"])
         #expect(!r.stdout.contains("ferry"), "\(r)")
     }
