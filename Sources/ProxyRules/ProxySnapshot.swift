@@ -14,6 +14,11 @@ public enum IPFamily: String, Sendable, Hashable, CaseIterable, Comparable {
         self == .ipv4 ? "reject with icmp type port-unreachable" : "reject with icmpv6 type port-unreachable"
     }
 
+    /// "Connection refused" at once: a TCP reset for TCP (an ICMP error generated in the output
+    /// hook does not reach a local client's socket, so local connects would otherwise time out),
+    /// ICMP port unreachable for everything else.
+    var rejectRules: [String] { ["meta l4proto tcp reject with tcp reset", icmpReject] }
+
     init(of ip: ParsedIP) { self = ip.isIPv4 ? .ipv4 : .ipv6 }
 
     public static func < (a: IPFamily, b: IPFamily) -> Bool { a == .ipv4 && b == .ipv6 }

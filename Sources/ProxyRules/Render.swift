@@ -94,7 +94,7 @@ struct TableBuilder {
             Chain(name: name, spec: "type \(type) hook \(hook) priority \(prio) ;", rules: rules)
         }
         let newJump = "ct state new jump"
-        var clusterCheck = ["\(ipX) daddr @\(Names.clusterIPs) \(family.icmpReject)"]
+        var clusterCheck = ["\(ipX) daddr @\(Names.clusterIPs) goto \(Names.rejectChain)"]
         let svcCIDRs = node.serviceCIDRs.filter { IPFamily(of: $0.network) == family }.map(\.text)
         if !svcCIDRs.isEmpty { clusterCheck.append("\(ipX) daddr { \(svcCIDRs.joined(separator: ", ")) } drop") }
         s.chains = [
@@ -121,7 +121,7 @@ struct TableBuilder {
             ]),
             Chain(name: "nodeport-endpoints-check", spec: nil,
                   rules: ["\(ipX) daddr @\(Names.nodePortIPs) meta l4proto . th dport vmap @\(Names.noEndpointNodePorts)"]),
-            Chain(name: Names.rejectChain, spec: nil, rules: [family.icmpReject]),
+            Chain(name: Names.rejectChain, spec: nil, rules: family.rejectRules),
             Chain(name: "service-endpoints-check", spec: nil,
                   rules: ["\(ipX) daddr . meta l4proto . th dport vmap @\(Names.noEndpointServices)"]),
             Chain(name: "services", spec: nil, rules: [

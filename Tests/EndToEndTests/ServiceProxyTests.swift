@@ -8,7 +8,7 @@ func canUseNetns() -> Bool {
 
 @Suite("service proxy", .serialized)
 struct ServiceProxyEndToEndTests {
-    @Test("nftables mode in a private network namespace: ClusterIP traffic reaches both ferry-run Pods",
+    @Test("nftables mode in a private network namespace: ClusterIP, NodePort, LoadBalancer, ClientIP affinity, kube-dns, scale to zero",
           .enabled(if: canUseNetns(), "needs root, iproute2 and nftables"))
     func clusterIPInNetns() throws {
         let ns = "ferry-e2e-\(UUID().uuidString.prefix(6).lowercased())"
@@ -24,12 +24,13 @@ struct ServiceProxyEndToEndTests {
         // loopback connection stalls; see the closing note.)
         _ = try netns([ip, "addr", "add", "192.168.77.1/24", "dev", "lo"])
         _ = try netns([ip, "route", "add", "10.96.0.0/12", "dev", "lo", "src", "192.168.77.1"])
+        _ = try netns([ip, "route", "add", "192.168.78.0/28", "dev", "lo", "src", "192.168.77.1"])  // the LoadBalancer pool
 
         let base = FileManager.default.temporaryDirectory.appendingPathComponent(ns).path
         try FileManager.default.createDirectory(atPath: base, withIntermediateDirectories: true)
         let ferry = try ferryBinary()
         let server = try Background(ip, ["netns", "exec", ns, ferry, "server", "--data-dir", base + "/data",
-                                         "--dns-listen", "127.0.0.1:1053", "--upstream", "127.0.0.1:9", "--proxy-mode", "nftables", "--node-ip", "192.168.77.1",
+                                         "--dns-listen", "127.0.0.1:1053", "--upstream", "127.0.0.1:9", "--proxy-mode", "nftables", "--node-ip", "192.168.77.1", "--lb-pool", "192.168.78.0/28",
                                          "--http-listen", "127.0.0.1:8080", "--https-listen", "off"])
         defer { server.stop() }
         let kc = base + "/data/kubeconfig.yaml"
@@ -77,8 +78,58 @@ struct ServiceProxyEndToEndTests {
                 #expect(answer, "dig \(proto) @10.96.0.10 failed\n\(server.log.suffix(3000))")
             }
         }
+        /// The backends that answered `count` requests to `url`.
+        func backends(_ url: String, count: Int = 12) -> [String: Int] {
+            var hits: [String: Int] = [:]
+            for _ in 0..<count {
+                if let out = try? netns(["curl", "-s", "-m", "2", url]).stdout.trimmingCharacters(in: .whitespacesAndNewlines), !out.isEmpty {
+                    hits[out, default: 0] += 1
+                }
+            }
+            return hits
+        }
+
+        // NodePort on the node IP, and a LoadBalancer IP from the pool.
+        r = try kubectl(["patch", "svc", "nginx", "-p", #"{"spec":{"type":"LoadBalancer"}}"#])
+        #expect(r.status == 0, "\(r)")
+        let nodePort = try kubectl(["get", "svc", "nginx", "-o", "jsonpath={.spec.ports[0].nodePort}"]).stdout
+        var lbIP = ""
+        #expect(eventually(timeout: 20) {
+            lbIP = (try? kubectl(["get", "svc", "nginx", "-o", "jsonpath={.status.loadBalancer.ingress[0].ip}"]).stdout) ?? ""
+            return lbIP.hasPrefix("192.168.78.")
+        }, "no LoadBalancer IP: \(server.log.suffix(2000))")
+        for url in ["http://192.168.77.1:\(nodePort)/id", "http://\(lbIP):80/id"] {
+            var seenHere = Set<String>()
+            _ = eventually(timeout: 20) {
+                seenHere.formUnion(backends(url, count: 4).keys)
+                return seenHere.isSuperset(of: ["web-1", "web-2"])
+            }
+            #expect(seenHere.isSuperset(of: ["web-1", "web-2"]), "\(url): \(seenHere)")
+        }
+
+        // sessionAffinity: ClientIP sticks to one backend.
+        r = try kubectl(["patch", "svc", "nginx", "-p", #"{"spec":{"sessionAffinity":"ClientIP"}}"#])
+        #expect(r.status == 0, "\(r)")
+        #expect(eventually(timeout: 10) { backends("http://\(clusterIP):80/id", count: 10).count == 1 }, "affinity did not stick")
+
         r = try netns(["nft", "list", "tables"])
         #expect(r.stdout.contains("table ip ferry"), "\(r)")
+
+        // Scale to zero: a client is refused at once (ICMP port unreachable), not left to time out.
+        pods.forEach { $0.stop() }
+        #expect(try eventually(timeout: 20) {
+            try kubectl(["get", "endpointslices", "-l", "kubernetes.io/service-name=nginx", "-o", "jsonpath={.items[*].endpoints[*].addresses[0]}"]).stdout.isEmpty
+        })
+        var refused = false
+        _ = eventually(timeout: 10) {
+            let started = Date()
+            let c = try? netns(["curl", "-s", "-o", "/dev/null", "-m", "3", "http://\(clusterIP):80/id"])
+            refused = c?.status == 7 && Date().timeIntervalSince(started) < 1.5  // 7: couldn't connect (refused)
+            return refused
+        }
+        let table = (try? netns(["nft", "list", "table", "ip", "ferry"]).stdout) ?? ""
+        #expect(refused, "ClusterIP without endpoints was not refused at once\n\(table.prefix(6000))")
+
         // A clean shutdown removes Ferry's table and nothing else.
         pods.forEach { $0.stop() }
         server.stop()

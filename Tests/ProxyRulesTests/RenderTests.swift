@@ -46,7 +46,7 @@ let baseIPv4 = """
     add rule ip ferry nat-prerouting jump services
     add rule ip ferry nat-output jump services
     add rule ip ferry nat-postrouting jump masquerading
-    add rule ip ferry cluster-ips-check ip daddr @cluster-ips reject with icmp type port-unreachable
+    add rule ip ferry cluster-ips-check ip daddr @cluster-ips goto reject-chain
     add rule ip ferry cluster-ips-check ip daddr { 172.30.0.0/16 } drop
     add rule ip ferry firewall-check ip daddr . meta l4proto . th dport vmap @firewall-ips
     add rule ip ferry mark-for-masquerade mark set mark or 0x4000
@@ -54,6 +54,7 @@ let baseIPv4 = """
     add rule ip ferry masquerading mark set mark xor 0x4000
     add rule ip ferry masquerading masquerade fully-random
     add rule ip ferry nodeport-endpoints-check ip daddr @nodeport-ips meta l4proto . th dport vmap @no-endpoint-nodeports
+    add rule ip ferry reject-chain meta l4proto tcp reject with tcp reset
     add rule ip ferry reject-chain reject with icmp type port-unreachable
     add rule ip ferry service-endpoints-check ip daddr . meta l4proto . th dport vmap @no-endpoint-services
     add rule ip ferry services ip daddr . meta l4proto . th dport vmap @service-ips
