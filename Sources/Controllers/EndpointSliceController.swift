@@ -37,46 +37,17 @@ public final class EndpointSliceController: Sendable {
         }
     }
 
-    /// Typed Pods by namespace, updated from changed keys only (decoding every Pod on every
-    /// change would dominate programming latency at 10k Pods).
-    struct PodIndex {
-        var byNamespace: [String: [String: Pod]] = [:]
-
-        mutating func update(_ snap: ClusterSnapshot, changed: Set<String>?) {
-            guard let changed else {
-                byNamespace = [:]
-                for (k, j) in snap[.pod] {
-                    let p = Pod(j)
-                    byNamespace[p.metadata.namespace, default: [:]][k] = p
-                }
-                return
-            }
-            for k in changed {
-                let ns = String(k.split(separator: "/", maxSplits: 1).first ?? "")
-                if let j = snap[.pod][k] { byNamespace[ns, default: [:]][k] = Pod(j) } else { byNamespace[ns]?[k] = nil }
-            }
-        }
-
-        func pods(in ns: String) -> [Pod] { byNamespace[ns].map { Array($0.values) } ?? [] }
-    }
-
     public func run() async {
         var last: ClusterSnapshot? = nil
         var expected = Expectations()
-        var index = PodIndex()
+        var index = SelectorIndex()
         for await snap in source.updates() {
             guard snap.isSynced([.service, .pod, .endpointSlice, .endpoints]) else { continue }
             expected.prune(snap)
-            let affected = affectedServices(old: last, new: snap)
-            index.update(snap, changed: last.map { snap.changedKeys(.pod, since: $0) })
-            var podsByNS: [String: [Pod]] = [:]
-            for key in affected {
-                let ns = String(key.split(separator: "/", maxSplits: 1).first ?? "")
-                if podsByNS[ns] == nil { podsByNS[ns] = index.pods(in: ns) }
-            }
-            let slicesByService = Self.managedSlicesByService(snap)
+            // The index follows every synced snapshot, so it stays consistent with `last`.
+            let affected = index.apply(snap, since: last)
             for key in affected.sorted() {
-                await sync(key, snap, podsByNS: podsByNS, slices: slicesByService[key] ?? [], expected: &expected)
+                await sync(key, snap, index: index, slices: index.slicesByService[key].map { Array($0).sorted() } ?? [], expected: &expected)
             }
             if last == nil || snap.changedKeys(.endpoints, since: last!).contains("default/kubernetes")
                 || snap.changedKeys(.endpointSlice, since: last!).contains("default/kubernetes")
@@ -87,59 +58,7 @@ public final class EndpointSliceController: Sendable {
         }
     }
 
-    /// Services whose slices may need work: all on the first sync, then those touched by a
-    /// Service, Pod, or slice change.
-    func affectedServices(old: ClusterSnapshot?, new: ClusterSnapshot) -> Set<String> {
-        guard let old else {
-            var all = Set(new[.service].keys)
-            for s in new.endpointSlices where s.metadata.labels[EndpointSliceLogic.managedByLabel] == EndpointSliceLogic.managedByValue {
-                if let svc = s.serviceName { all.insert("\(s.metadata.namespace)/\(svc)") }
-            }
-            return all
-        }
-        var out = new.changedKeys(.service, since: old)
-        let changedPods = new.changedKeys(.pod, since: old)
-        if !changedPods.isEmpty {
-            var podsByNS: [String: [[String: String]]] = [:]
-            for k in changedPods {
-                for snap in [old, new] {
-                    if let p = snap[.pod][k] {
-                        let pod = Pod(p)
-                        podsByNS[pod.metadata.namespace, default: []].append(pod.metadata.labels)
-                    }
-                }
-            }
-            for (k, j) in new[.service] {
-                let svc = Service(j)
-                guard let sel = svc.selector, !sel.isEmpty, let labelSets = podsByNS[svc.metadata.namespace] else { continue }
-                if labelSets.contains(where: { l in sel.allSatisfy { l[$0.key] == $0.value } }) { out.insert(k) }
-            }
-        }
-        for k in new.changedKeys(.endpointSlice, since: old) {
-            let j = new[.endpointSlice][k] ?? old[.endpointSlice][k]!
-            let s = EndpointSlice(j)
-            if s.metadata.labels[EndpointSliceLogic.managedByLabel] == EndpointSliceLogic.managedByValue, let svc = s.serviceName {
-                out.insert("\(s.metadata.namespace)/\(svc)")
-            }
-        }
-        return out
-    }
-
-    /// Our slices grouped by `namespace/service`, read from labels without decoding every slice.
-    static func managedSlicesByService(_ snap: ClusterSnapshot) -> [String: [String]] {
-        var out: [String: [String]] = [:]
-        for (k, j) in snap[.endpointSlice] {
-            guard let labels = j.at("metadata", "labels"),
-                labels[EndpointSliceLogic.managedByLabel]?.stringValue == EndpointSliceLogic.managedByValue,
-                let svc = labels[EndpointSliceLogic.serviceNameLabel]?.stringValue,
-                let ns = j.at("metadata", "namespace")?.stringValue
-            else { continue }
-            out["\(ns)/\(svc)", default: []].append(k)
-        }
-        return out
-    }
-
-    func sync(_ key: String, _ snap: ClusterSnapshot, podsByNS: [String: [Pod]], slices: [String], expected: inout Expectations) async {
+    func sync(_ key: String, _ snap: ClusterSnapshot, index: SelectorIndex, slices: [String], expected: inout Expectations) async {
         let parts = key.split(separator: "/", maxSplits: 1).map(String.init)
         guard parts.count == 2 else { return }
         let (ns, name) = (parts[0], parts[1])
@@ -169,7 +88,7 @@ public final class EndpointSliceController: Sendable {
             return
         }
         let svc = Service(svcJSON)
-        let pods = podsByNS[ns] ?? []
+        let pods = index.candidatePods(for: svc)
         let desired = EndpointSliceLogic.desiredSlices(svc, pods: pods)
         for action in EndpointSliceLogic.reconcile(svc, desired: desired, existing: existing) {
             do {

@@ -138,3 +138,177 @@ struct ServiceProxyEndToEndTests {
         #expect(!r.stdout.contains("ferry"), "\(r)")
     }
 }
+
+/// A private network namespace acting as the node: loopback up, node address 192.168.77.1 on it,
+/// Service and LoadBalancer ranges routed to it, and a `ferry server` inside. Everything it starts
+/// is stopped, and the namespace deleted, by `close()`.
+final class NetnsNode: @unchecked Sendable {
+    let name = "ferry-e2e-\(UUID().uuidString.prefix(6).lowercased())"
+    let ip = which("ip")!
+    let base: String
+    var server: Background!
+    var pods: [String: Background] = [:]
+    var kubeconfig: String { base + "/data/kubeconfig.yaml" }
+
+    init(proxyMode: String) throws {
+        base = FileManager.default.temporaryDirectory.appendingPathComponent(name).path
+        try FileManager.default.createDirectory(atPath: base, withIntermediateDirectories: true)
+        guard try run(ip, ["netns", "add", name]).status == 0 else { throw HarnessError("cannot create netns \(name)") }
+        _ = try exec([ip, "link", "set", "lo", "up"])
+        _ = try exec([ip, "addr", "add", "192.168.77.1/24", "dev", "lo"])
+        _ = try exec([ip, "route", "add", "10.96.0.0/12", "dev", "lo", "src", "192.168.77.1"])
+        _ = try exec([ip, "route", "add", "192.168.78.0/28", "dev", "lo", "src", "192.168.77.1"])
+        server = try Background(ip, ["netns", "exec", name, try ferryBinary(), "server", "--data-dir", base + "/data",
+                                     "--dns-listen", "127.0.0.1:1053", "--upstream", "127.0.0.1:9", "--proxy-mode", proxyMode,
+                                     "--node-ip", "192.168.77.1", "--lb-pool", "192.168.78.0/28",
+                                     "--http-listen", "off", "--https-listen", "off"])
+        guard eventually(timeout: 30, {
+            FileManager.default.fileExists(atPath: kubeconfig) && ((try? exec(["curl", "-sk", "https://127.0.0.1:6443/readyz"]).stdout) == "ok")
+        }) else { close(); throw HarnessError("ferry server in \(name) did not start:\n\(server.log)") }
+    }
+
+    func exec(_ args: [String], timeout: Double = 30) throws -> CommandResult {
+        try run(ip, ["netns", "exec", name] + args, timeout: timeout)
+    }
+
+    func kubectl(_ args: [String], stdin: String? = nil) throws -> CommandResult {
+        try run(ip, ["netns", "exec", name, which("kubectl")!, "--cache-dir", base + "/cache"] + args, env: ["KUBECONFIG": kubeconfig], stdin: stdin)
+    }
+
+    /// `ferry run NAME --labels LABELS --port PORTSPEC -- sh -c SCRIPT` inside the namespace.
+    func startPod(_ pod: String, labels: String, port: String, script: String) throws {
+        pods[pod] = try Background(ip, ["netns", "exec", name, try ferryBinary(), "run", pod, "--labels", labels, "--port", port,
+                                        "--kubeconfig", kubeconfig, "--", "sh", "-c", script])
+    }
+
+    func stopPod(_ pod: String) { pods.removeValue(forKey: pod)?.stop() }
+
+    /// Ready endpoint addresses of a Service.
+    func endpoints(_ service: String) -> [String] {
+        ((try? kubectl(["get", "endpointslices", "-l", "kubernetes.io/service-name=\(service)",
+                        "-o", "jsonpath={.items[*].endpoints[*].addresses[0]}"]).stdout) ?? "").split(separator: " ").map(String.init)
+    }
+
+    func close() {
+        pods.values.forEach { $0.stop() }
+        pods = [:]
+        server?.stop()
+        _ = try? run(ip, ["netns", "del", name])
+    }
+
+    deinit { close() }
+}
+
+/// A backend answering UDP datagrams on $POD_IP:$PORT with its pod name (and accepting TCP on the
+/// same port, which is what `ferry run` probes for readiness).
+let udpNameServer = """
+    exec python3 -c '
+    import os, socket, threading
+    ip, port, name = os.environ["POD_IP"], int(os.environ["PORT"]), os.environ["POD_NAME"].encode()
+    t = socket.socket(); t.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1); t.bind((ip, port)); t.listen(16)
+    def accept():
+        while True: t.accept()[0].close()
+    threading.Thread(target=accept, daemon=True).start()
+    u = socket.socket(socket.AF_INET, socket.SOCK_DGRAM); u.bind((ip, port))
+    while True:
+        d, a = u.recvfrom(512); u.sendto(name, a)
+    '
+    """
+
+/// Sends one datagram from 192.168.77.1:40053 (always the same 5-tuple, as a resolver would) and
+/// prints the reply, or nothing after 1 s.
+let udpAsk = """
+    import socket, sys
+    s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    s.bind(("192.168.77.1", 40053)); s.settimeout(1)
+    s.sendto(b"q", (sys.argv[1], int(sys.argv[2])))
+    try: print(s.recvfrom(512)[0].decode())
+    except socket.timeout: pass
+    """
+
+@Suite("service proxy: UDP and userspace", .serialized)
+struct ServiceProxyUDPEndToEndTests {
+    @Test("a UDP Service answers and fails over when its endpoint goes (same client 5-tuple)",
+          .enabled(if: canUseNetns(), "needs root, iproute2 and nftables"), arguments: ["nftables", "userspace"])
+    func udpFailover(_ mode: String) throws {
+        let node = try NetnsNode(proxyMode: mode)
+        defer { node.close() }
+        let svc = """
+            apiVersion: v1
+            kind: Service
+            metadata: {name: names, namespace: default}
+            spec:
+              selector: {app: names}
+              ports: [{name: dns, port: 53, protocol: UDP, targetPort: 5353}]
+            """
+        var r = try node.kubectl(["apply", "-f", "-"], stdin: svc)
+        #expect(r.status == 0, "\(r)")
+        for i in 1...2 { try node.startPod("udp-\(i)", labels: "app=names", port: "dns:5353", script: udpNameServer) }
+        #expect(eventually(timeout: 30) { node.endpoints("names").count == 2 }, "\(node.server.log.suffix(2000))")
+        let clusterIP = try node.kubectl(["get", "svc", "names", "-o", "jsonpath={.spec.clusterIP}"]).stdout
+        func ask() -> String {
+            ((try? node.exec(["python3", "-c", udpAsk, clusterIP, "53"]).stdout) ?? "").trimmingCharacters(in: .whitespacesAndNewlines)
+        }
+        var first = ""
+        #expect(eventually(timeout: 20) { first = ask(); return first.hasPrefix("udp-") }, "no UDP answer via \(clusterIP)\n\(node.server.log.suffix(3000))")
+        // The same 5-tuple keeps its backend (conntrack, or the userspace session).
+        #expect(ask() == first)
+        node.stopPod(first)
+        #expect(eventually(timeout: 20) { node.endpoints("names").count == 1 })
+        let other = first == "udp-1" ? "udp-2" : "udp-1"
+        // Well inside conntrack's 30 s UDP timeout: only a flush (or a new session) moves it.
+        var now = ""
+        #expect(eventually(timeout: 8) { now = ask(); return now == other }, "still \(now) after \(first) went away\n\(node.server.log.suffix(3000))")
+        r = try node.exec(["nft", "list", "tables"])
+        #expect(r.stdout.contains("ferry") == (mode == "nftables"), "\(r)")
+    }
+
+    @Test("userspace mode: ClusterIP over both Pods, NodePort, ClientIP affinity, refusal at scale to zero",
+          .enabled(if: canUseNetns(), "needs root and iproute2"))
+    func userspaceTCP() throws {
+        let node = try NetnsNode(proxyMode: "userspace")
+        defer { node.close() }
+        var r = try node.kubectl(["apply", "-f", "-"], stdin: seedService)
+        #expect(r.status == 0, "\(r)")
+        for i in 1...2 {
+            let dir = node.base + "/www-\(i)"
+            try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+            try "web-\(i)\n".write(toFile: dir + "/id", atomically: true, encoding: .utf8)
+            try node.startPod("web-\(i)", labels: "app=nginx", port: "http:80", script: "cd \(dir) && exec python3 -m http.server $PORT --bind $POD_IP")
+        }
+        #expect(eventually(timeout: 30) { node.endpoints("nginx").count == 2 })
+        r = try node.kubectl(["patch", "svc", "nginx", "-p", #"{"spec":{"type":"NodePort"}}"#])
+        #expect(r.status == 0, "\(r)")
+        let clusterIP = try node.kubectl(["get", "svc", "nginx", "-o", "jsonpath={.spec.clusterIP}"]).stdout
+        let nodePort = try node.kubectl(["get", "svc", "nginx", "-o", "jsonpath={.spec.ports[0].nodePort}"]).stdout
+        func backends(_ url: String, count: Int) -> Set<String> {
+            var seen = Set<String>()
+            for _ in 0..<count {
+                if let out = try? node.exec(["curl", "-s", "-m", "2", url]).stdout.trimmingCharacters(in: .whitespacesAndNewlines), !out.isEmpty {
+                    seen.insert(out)
+                }
+            }
+            return seen
+        }
+        for url in ["http://\(clusterIP):80/id", "http://192.168.77.1:\(nodePort)/id"] {
+            var seen = Set<String>()
+            _ = eventually(timeout: 20) { seen.formUnion(backends(url, count: 4)); return seen == ["web-1", "web-2"] }
+            #expect(seen == ["web-1", "web-2"], "\(url): \(seen)\n\(node.server.log.suffix(3000))")
+        }
+        r = try node.kubectl(["patch", "svc", "nginx", "-p", #"{"spec":{"sessionAffinity":"ClientIP"}}"#])
+        #expect(r.status == 0, "\(r)")
+        #expect(eventually(timeout: 10) { backends("http://\(clusterIP):80/id", count: 10).count == 1 }, "affinity did not stick")
+        node.stopPod("web-1")
+        node.stopPod("web-2")
+        #expect(eventually(timeout: 20) { node.endpoints("nginx").isEmpty })
+        var refused = false
+        _ = eventually(timeout: 10) {
+            let started = Date()
+            let c = try? node.exec(["curl", "-s", "-o", "/dev/null", "-m", "3", "http://\(clusterIP):80/id"])
+            // 7: could not connect; 52/56: accepted and closed with nothing sent also counts as refused at once.
+            refused = [7, 52, 56].contains(c?.status ?? 0) && Date().timeIntervalSince(started) < 1.5
+            return refused
+        }
+        #expect(refused, "userspace ClusterIP without endpoints was not refused at once")
+    }
+}
