@@ -1,21 +1,43 @@
 import KubeAPI
 import Logging
 
-/// Publishes the address Ferry's ingress listens on in `status.loadBalancer.ingress` of every Ingress
-/// it serves, so `kubectl get ingress` shows ADDRESS (ingress-nginx's `--publish-status-address`).
+/// Publishes the address Ferry's ingress is reached at in `status.loadBalancer.ingress` of every
+/// Ingress it serves, so `kubectl get ingress` shows ADDRESS: the LoadBalancer address of the
+/// publish Service when it has one (ingress-nginx's `--publish-service`), else the node address(es)
+/// (`--publish-status-address`).
 public final class IngressStatusController: Sendable {
     let source: any ClusterSource
     let writer: any ClusterWriter
     let logger: Logger
     let classes: Set<String>
     let addresses: [String]
+    /// `namespace/name` of the publish Service, as a snapshot key.
+    let publishService: String?
 
-    public init(source: any ClusterSource, writer: any ClusterWriter, logger: Logger, classes: Set<String>, addresses: [String]) {
+    public init(
+        source: any ClusterSource, writer: any ClusterWriter, logger: Logger, classes: Set<String>, addresses: [String],
+        publishService: String? = nil
+    ) {
         self.source = source
         self.writer = writer
         self.logger = logger
         self.classes = classes
         self.addresses = addresses
+        self.publishService = publishService
+    }
+
+    /// The `status.loadBalancer` to publish: the publish Service's LoadBalancer ingress entries
+    /// (IPs and hostnames) if it has any, else the node addresses.
+    public static func published(fallback: [String], publishService: JSON?) -> JSON {
+        if let entries = publishService?.at("status", "loadBalancer", "ingress")?.arrayValue {
+            let kept: [JSON] = entries.compactMap { e in
+                if let ip = e["ip"]?.stringValue, !ip.isEmpty { return ["ip": .string(ip)] }
+                if let host = e["hostname"]?.stringValue, !host.isEmpty { return ["hostname": .string(host)] }
+                return nil
+            }
+            if !kept.isEmpty { return ["ingress": .array(kept)] }
+        }
+        return ["ingress": .array(fallback.map { ["ip": .string($0)] })]
     }
 
     /// Whether an Ingress is ours: its class is one we serve, or it has none and one of our classes is the default.
@@ -28,10 +50,12 @@ public final class IngressStatusController: Sendable {
         var last: ClusterSnapshot? = nil
         for await snap in source.updates() {
             guard snap.isSynced([.ingress, .ingressClass]) else { continue }
-            if let last, snap.changedKeys(.ingress, since: last).isEmpty, snap.changedKeys(.ingressClass, since: last).isEmpty { continue }
+            if let last, snap.changedKeys(.ingress, since: last).isEmpty, snap.changedKeys(.ingressClass, since: last).isEmpty,
+                publishService.map({ !snap.changedKeys(.service, since: last).contains($0) }) ?? true
+            { continue }
             last = snap
             let ingressClasses = snap.ingressClasses
-            let want: JSON = ["ingress": .array(addresses.map { ["ip": .string($0)] })]
+            let want = Self.published(fallback: addresses, publishService: publishService.flatMap { snap[.service][$0] })
             for (_, raw) in snap[.ingress] {
                 let ing = Ingress(raw)
                 guard Self.serves(ing, classes: classes, ingressClasses: ingressClasses),

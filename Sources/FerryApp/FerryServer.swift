@@ -27,6 +27,8 @@ public struct ServerOptions: Sendable {
     public var lbPool: String? = nil
     /// `--node-ip`: addresses NodePorts answer on and LoadBalancers fall back to.
     public var nodeIPs: [String] = []
+    /// `--publish-service NS/NAME`: the Service whose LoadBalancer address Ingresses publish.
+    public var publishService: String? = "kube-system/ferry-ingress"
     /// Events kept for watch replay; older resourceVersions get `410 Gone`.
     public var watchHistory = 10_000
     public var dataPlane = DataPlaneOptions()
@@ -245,7 +247,7 @@ public enum FerryServer {
                 dataPlanes.append(.init(service: IngressService(server: ingress)))
                 let status = IngressStatusController(
                     source: informer, writer: client, logger: logger, classes: Set(opts.ingress.classes),
-                    addresses: opts.nodeIPs.isEmpty ? [clientHost] : opts.nodeIPs)
+                    addresses: opts.nodeIPs.isEmpty ? [clientHost] : opts.nodeIPs, publishService: opts.publishService)
                 dataPlanes.append(.init(service: LoopService { await status.run() }))
             }
             var proxyOpts = opts.dataPlane

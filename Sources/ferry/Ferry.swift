@@ -86,6 +86,9 @@ struct Server: AsyncParsableCommand {
     @Option(help: "A node address NodePorts answer on and LoadBalancers fall back to (repeatable).")
     var nodeIp: [String] = []
 
+    @Option(help: "NAMESPACE/NAME of the Service whose LoadBalancer address Ingresses publish as ADDRESS (as ingress-nginx); while it has none, the node IP(s). `off` always publishes the node IP(s).")
+    var publishService = "kube-system/ferry-ingress"
+
     @OptionGroup var dataPlane: DataPlaneFlags
 
     @Option(help: "Number of recent changes kept for watch replay; older resourceVersions get 410 Gone.")
@@ -107,6 +110,7 @@ struct Server: AsyncParsableCommand {
         o.nodeIPs = nodeIp
         dataPlane.apply(dataPlane: &o.dataPlane, dns: &o.dns, nodeIPs: nodeIp)
         dataPlane.apply(ingress: &o.ingress)
+        o.publishService = publishService == "off" ? nil : publishService
         guard let level = Logger.Level(rawValue: logLevel) else {
             throw ValidationError("invalid --log-level \(logLevel)")
         }

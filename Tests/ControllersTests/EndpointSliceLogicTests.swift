@@ -205,4 +205,14 @@ func pod(_ name: String, ip: String?, ready: Bool = true, labels: [String: Strin
         let classes = [cls("ferry", isDefault: ferryIsDefault), cls("other", isDefault: false)]
         #expect(IngressStatusController.serves(ing(className), classes: ["ferry", "nginx"], ingressClasses: classes) == served)
     }
+
+    @Test func publishesTheServiceLoadBalancerAddressElseTheNodeAddresses() {
+        let node: JSON = ["ingress": [["ip": "192.168.1.5"]]]
+        #expect(IngressStatusController.published(fallback: ["192.168.1.5"], publishService: nil) == node)
+        let pending: JSON = ["metadata": ["name": "ferry-ingress"], "status": ["loadBalancer": [:]]]
+        #expect(IngressStatusController.published(fallback: ["192.168.1.5"], publishService: pending) == node)
+        let lb: JSON = ["status": ["loadBalancer": ["ingress": [["ip": "203.0.113.7"], ["hostname": "lb.example.com"], [:]]]]]
+        #expect(IngressStatusController.published(fallback: ["192.168.1.5"], publishService: lb)
+            == ["ingress": [["ip": "203.0.113.7"], ["hostname": "lb.example.com"]]])
+    }
 }

@@ -24,6 +24,35 @@ let seedIngress = """
 
 @Suite("ingress", .serialized)
 struct IngressEndToEndTests {
+    @Test("ADDRESS: the node IP, then the LoadBalancer IP of kube-system/ferry-ingress once it has one")
+    func publishedAddress() throws {
+        let ferry = try FerryServerProcess(extraArgs: ["--lb-pool", "127.2.0.0/24"])
+        defer { ferry.stop() }
+        var r = try ferry.kubectl(["apply", "-f", "-"], stdin: seedIngress)
+        #expect(r.status == 0, "\(r)")
+        func address() -> String {
+            (try? ferry.kubectl(["get", "ingress", "nginx", "-o", "jsonpath={.status.loadBalancer.ingress[*].ip}"]).stdout) ?? ""
+        }
+        #expect(eventually { address() == "127.0.0.1" }, "ADDRESS \(address())")
+        let publish = """
+            apiVersion: v1
+            kind: Service
+            metadata: {name: ferry-ingress, namespace: kube-system}
+            spec:
+              type: LoadBalancer
+              ports: [{name: http, port: 80}, {name: https, port: 443}]
+            """
+        r = try ferry.kubectl(["apply", "-f", "-"], stdin: publish)
+        #expect(r.status == 0, "\(r)")
+        #expect(eventually { address().hasPrefix("127.2.0.") }, "ADDRESS \(address())")
+        r = try ferry.kubectl(["get", "ingress", "nginx"])
+        #expect(r.stdout.contains("127.2.0."), "\(r)")
+        // Without the Service, back to the node address.
+        r = try ferry.kubectl(["delete", "svc", "-n", "kube-system", "ferry-ingress"])
+        #expect(r.status == 0, "\(r)")
+        #expect(eventually { address() == "127.0.0.1" }, "ADDRESS \(address())")
+    }
+
     @Test("the seed's Ingress: curl -H 'Host: nginx.example.com' reaches ferry-run Pods; unknown hosts get 404")
     func seedIngressRoutes() throws {
         let http = freePort()
