@@ -245,6 +245,7 @@ public enum FerryServer {
             }
             if let ingress = try await DataPlanes.ingressServer(opts.ingress, source: informer, logger: logger) {
                 dataPlanes.append(.init(service: IngressService(server: ingress)))
+                dataPlanes.append(.init(service: IngressEventService(server: ingress, client: client, source: informer, logger: logger)))
                 let status = IngressStatusController(
                     source: informer, writer: client, logger: logger, classes: Set(opts.ingress.classes),
                     addresses: opts.nodeIPs.isEmpty ? [clientHost] : opts.nodeIPs, publishService: opts.publishService)

@@ -24,6 +24,43 @@ let seedIngress = """
 
 @Suite("ingress", .serialized)
 struct IngressEndToEndTests {
+    @Test("an Ingress that cannot be served gets a Warning Event (kubectl describe) and a log line, once")
+    func warningEvents() throws {
+        let ferry = try FerryServerProcess()
+        defer { ferry.stop() }
+        let bad = """
+            apiVersion: networking.k8s.io/v1
+            kind: Ingress
+            metadata:
+              name: broken
+              annotations: {nginx.ingress.kubernetes.io/server-snippet: "return 200;"}
+            spec:
+              ingressClassName: ferry
+              tls: [{hosts: [broken.example.com], secretName: no-such-secret}]
+              rules:
+              - host: broken.example.com
+                http:
+                  paths:
+                  - {path: /, pathType: Prefix, backend: {service: {name: no-such-service, port: {number: 80}}}}
+            """
+        var r = try ferry.kubectl(["apply", "-f", "-"], stdin: bad)
+        #expect(r.status == 0, "\(r)")
+        var describe = ""
+        #expect(eventually {
+            describe = (try? ferry.kubectl(["describe", "ingress", "broken"]).stdout) ?? ""
+            return describe.contains("Warning") && describe.contains("UnknownService")
+        }, "\(describe)\n\(ferry.serverLog().suffix(2000))")
+        r = try ferry.kubectl(["get", "events", "--field-selector", "type=Warning", "-o", "jsonpath={.items[*].reason}"])
+        #expect(r.stdout.contains("UnknownService"), "\(r)")
+        #expect(ferry.serverLog().contains("ingress not fully served"))
+        // Reported once, not on every rebuild.
+        r = try ferry.kubectl(["apply", "-f", "-"], stdin: seedIngress)
+        #expect(r.status == 0, "\(r)")
+        _ = eventually(timeout: 2) { false }
+        r = try ferry.kubectl(["get", "events", "-o", "jsonpath={range .items[*]}{.reason}: {.message}{\"\\n\"}{end}"])
+        #expect(r.stdout.components(separatedBy: "no-such-service").count - 1 == 1, "\(r)")  // once, though the table was rebuilt
+    }
+
     @Test("ADDRESS: the node IP, then the LoadBalancer IP of kube-system/ferry-ingress once it has one")
     func publishedAddress() throws {
         let ferry = try FerryServerProcess(extraArgs: ["--lb-pool", "127.2.0.0/24"])
