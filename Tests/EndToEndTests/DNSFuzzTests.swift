@@ -165,7 +165,7 @@ struct DNSFuzzEndToEndTests {
         #expect(sent >= 1_000_000, "only \(sent) packets sent in the time bound")
         // A probe may be lost to a full socket buffer now and then; most must be answered.
         #expect(probesLost * 100 <= sent / batch, "\(probesLost) of \(sent / batch) probes unanswered")
-        #expect(ferry.process.isRunning, "ferry exited:\n\(ferry.serverLog().suffix(4000))")
+        #expect(ferry.isRunning, "ferry exited:\n\(ferry.serverLog().suffix(4000))")
 
         // TCP: garbage frames, lying length prefixes, abrupt closes.
         var rng = FuzzRNG(state: 0x7C9)
@@ -178,7 +178,7 @@ struct DNSFuzzEndToEndTests {
             }
             tcpSendAndClose(port: dnsPort, frame)
         }
-        #expect(ferry.process.isRunning, "ferry exited:\n\(ferry.serverLog().suffix(4000))")
+        #expect(ferry.isRunning, "ferry exited:\n\(ferry.serverLog().suffix(4000))")
         #expect(try digShort(dnsPort, ["svc1.testns.svc.cluster.local", "A"]) == [svc1])
         #expect(try digShort(dnsPort, ["+tcp", "svc1.testns.svc.cluster.local", "A"]) == [svc1])
         #expect(try digShort(dnsPort, ["_http._tcp.svc1.testns.svc.cluster.local", "SRV"]) == ["0 100 80 svc1.testns.svc.cluster.local."])

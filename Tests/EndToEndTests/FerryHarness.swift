@@ -33,21 +33,74 @@ func run(_ path: String, _ args: [String], env: [String: String] = [:], stdin: S
     try p.run()
     if let stdin { inp.fileHandleForWriting.write(Data(stdin.utf8)) }
     try? inp.fileHandleForWriting.close()
-    // Drain pipes concurrently so large outputs cannot deadlock.
+    // Drain pipes concurrently so large outputs cannot deadlock. Own threads, not Dispatch's pool:
+    // on Linux that pool does not grow when its threads block, so callers that themselves run on it
+    // (concurrent writers) could starve the drains and wait forever.
     let outData = LockedData(), errData = LockedData()
     let g = DispatchGroup()
     g.enter()
-    DispatchQueue.global().async { outData.set(out.fileHandleForReading.readDataToEndOfFile()); g.leave() }
+    onThread { outData.set(out.fileHandleForReading.readDataToEndOfFile()); g.leave() }
     g.enter()
-    DispatchQueue.global().async { errData.set(err.fileHandleForReading.readDataToEndOfFile()); g.leave() }
-    let deadline = Date().addingTimeInterval(timeout)
-    while p.isRunning && Date() < deadline { usleep(10_000) }
-    if p.isRunning { p.terminate(); usleep(100_000); if p.isRunning { kill(p.processIdentifier, SIGKILL) } }
+    onThread { errData.set(err.fileHandleForReading.readDataToEndOfFile()); g.leave() }
+    var status = exitStatus(of: p, within: timeout)
+    if status == nil {
+        kill(p.processIdentifier, SIGTERM)
+        status = exitStatus(of: p, within: 0.1)
+        if status == nil { kill(p.processIdentifier, SIGKILL); status = exitStatus(of: p, within: 10) }
+    }
     g.wait()
-    p.waitUntilExit()
     return CommandResult(
-        status: p.terminationStatus, stdout: String(decoding: outData.get(), as: UTF8.self),
+        status: status ?? -1, stdout: String(decoding: outData.get(), as: UTF8.self),
         stderr: String(decoding: errData.get(), as: UTF8.self))
+}
+
+/// Exit statuses of children, once seen (by Foundation or by our own `waitpid`).
+private let exits = LockedExits()
+
+private final class LockedExits: @unchecked Sendable {
+    let lock = NSLock()
+    var statuses: [String: Int32] = [:]
+}
+
+/// The exit status of a child we started (the signal number if a signal ended it), waiting up to
+/// `timeout` seconds; nil while it runs. Reaps with `waitpid` itself as well: Foundation on Linux
+/// sometimes misses a child's SIGCHLD, leaving `isRunning` true and `waitUntilExit()` hanging on a
+/// zombie forever.
+func exitStatus(of p: Process, within timeout: Double) -> Int32? {
+    let key = "\(ObjectIdentifier(p).hashValue)-\(p.processIdentifier)"
+    let deadline = Date().addingTimeInterval(timeout)
+    while true {
+        exits.lock.lock()
+        let known = exits.statuses[key]
+        exits.lock.unlock()
+        if let known { return known }
+        var found: Int32? = nil
+        if !p.isRunning {
+            found = p.terminationStatus
+        } else {
+            var st: Int32 = 0
+            if waitpid(p.processIdentifier, &st, WNOHANG) == p.processIdentifier {
+                found = (st & 0x7F) == 0 ? (st >> 8) & 0xFF : st & 0x7F
+            }
+        }
+        if let found {
+            exits.lock.lock()
+            exits.statuses[key] = found
+            exits.lock.unlock()
+            return found
+        }
+        if Date() >= deadline { return nil }
+        usleep(10_000)
+    }
+}
+
+func isAlive(_ p: Process) -> Bool { exitStatus(of: p, within: 0) == nil }
+
+/// Runs blocking work on a new thread of its own.
+func onThread(_ body: @escaping @Sendable () -> Void) {
+    let t = Thread(block: body)
+    t.stackSize = 1 << 20
+    t.start()
 }
 
 final class LockedData: @unchecked Sendable {
@@ -131,7 +184,7 @@ final class FerryServerProcess: @unchecked Sendable {
     func waitReady(timeout: Double = 30) throws {
         let deadline = Date().addingTimeInterval(timeout)
         while Date() < deadline {
-            if !process.isRunning { throw HarnessError("ferry exited early:\n\(serverLog())") }
+            if !isAlive(process) { throw HarnessError("ferry exited early:\n\(serverLog())") }
             if FileManager.default.fileExists(atPath: kubeconfig),
                 let r = try? run("/usr/bin/curl", ["-sk", "-o", "/dev/null", "-w", "%{http_code}", "https://127.0.0.1:\(apiPort)/readyz"], timeout: 5),
                 r.stdout == "200"
@@ -158,15 +211,16 @@ final class FerryServerProcess: @unchecked Sendable {
 
     /// Stops the server (SIGTERM by default), escalating to SIGKILL after 15 s so a test never hangs.
     func stop(signal: Int32 = SIGTERM) {
-        if process.isRunning { kill(process.processIdentifier, signal) }
-        let deadline = Date().addingTimeInterval(15)
-        while process.isRunning && Date() < deadline { usleep(20_000) }
-        if process.isRunning {
+        guard isAlive(process) else { return }
+        kill(process.processIdentifier, signal)
+        if exitStatus(of: process, within: 15) == nil {
             Issue.record("ferry server did not exit within 15 s of signal \(signal)")
             kill(process.processIdentifier, SIGKILL)
+            _ = exitStatus(of: process, within: 15)
         }
-        process.waitUntilExit()
     }
+
+    var isRunning: Bool { isAlive(process) }
 
     deinit { stop(signal: SIGKILL) }
 }
@@ -201,12 +255,12 @@ final class Background: @unchecked Sendable {
     var log: String { (try? String(contentsOfFile: logPath, encoding: .utf8)) ?? "" }
 
     func stop(_ sig: Int32 = SIGTERM, timeout: Double = 10) {
-        guard process.isRunning else { return }
+        guard isAlive(process) else { return }
         kill(process.processIdentifier, sig)
-        let deadline = Date().addingTimeInterval(timeout)
-        while process.isRunning && Date() < deadline { usleep(20_000) }
-        if process.isRunning { kill(process.processIdentifier, SIGKILL) }
-        process.waitUntilExit()
+        if exitStatus(of: process, within: timeout) == nil {
+            kill(process.processIdentifier, SIGKILL)
+            _ = exitStatus(of: process, within: 15)
+        }
     }
 
     deinit { stop(SIGKILL) }

@@ -228,7 +228,7 @@ struct SeedWalkthroughTests {
         p.standardOutput = out
         p.standardError = out
         try p.run()
-        defer { if p.isRunning { p.terminate() }; p.waitUntilExit() }
+        defer { if isAlive(p) { p.terminate() }; _ = exitStatus(of: p, within: 15) }
         let collected = LockedData()
         out.fileHandleForReading.readabilityHandler = { h in
             let d = h.availableData

@@ -111,7 +111,7 @@ struct ServerLifecycleTests {
         let group = DispatchGroup()
         for w in 0..<4 {
             group.enter()
-            DispatchQueue.global().async {
+            onThread {
                 defer { group.leave() }
                 for i in 0..<500 {
                     if !stop.get().isEmpty { return }
@@ -131,7 +131,7 @@ struct ServerLifecycleTests {
         let deadline = Date().addingTimeInterval(30)
         while Date() < deadline && String(decoding: acked.get(), as: UTF8.self).split(separator: "\n").count < 40 { usleep(20_000) }
         kill(ferry.process.processIdentifier, SIGKILL)
-        ferry.process.waitUntilExit()
+        _ = exitStatus(of: ferry.process, within: 15)
         stop.set(Data("x".utf8))
         group.wait()
 
