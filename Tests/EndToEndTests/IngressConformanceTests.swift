@@ -4,8 +4,10 @@ import Testing
 /// An echo backend on 127.3.0.1–11:8080 (one thread per address): answers every request with JSON
 /// saying which address served it and what it received (method, path, Host, headers).
 let echoBackend = """
-    import json, sys, threading
+    import json, signal, sys, threading
     from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+    # The test runner's threads block SIGTERM and a spawned child inherits that mask: unblock it.
+    signal.pthread_sigmask(signal.SIG_UNBLOCK, [signal.SIGTERM, signal.SIGINT])
     class Echo(BaseHTTPRequestHandler):
         protocol_version = "HTTP/1.1"
         def reply(self):

@@ -1,7 +1,9 @@
 #!/usr/bin/env python3
 """A tiny fake upstream DNS server for tests: answers every A query with 192.0.2.80 (TTL 60),
 everything else NOERROR/empty. Listens on 127.0.0.1:<port> (UDP). Counts queries in a file."""
-import socket, struct, sys
+import signal, socket, struct, sys
+# The test runner's threads block SIGTERM and a spawned child inherits that mask: unblock it.
+signal.pthread_sigmask(signal.SIG_UNBLOCK, [signal.SIGTERM, signal.SIGINT])
 port, counter = int(sys.argv[1]), sys.argv[2]
 s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
 s.bind(("127.0.0.1", port))
