@@ -106,12 +106,13 @@ let package = Package(
             "FerryApp",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
-        .testTarget(name: "KubeAPITests", dependencies: ["KubeAPI"]),
+        .target(name: "TestSupport", path: "Tests/TestSupport"),
+        .testTarget(name: "KubeAPITests", dependencies: ["KubeAPI", "TestSupport"]),
         .testTarget(name: "StoreTests", dependencies: ["Store", "KubeAPI"]),
-        .testTarget(name: "ControllersTests", dependencies: ["Controllers", "KubeAPI"]),
-        .testTarget(name: "DNSCoreTests", dependencies: ["DNSCore", "KubeAPI"]),
+        .testTarget(name: "ControllersTests", dependencies: ["Controllers", "KubeAPI", "TestSupport"]),
+        .testTarget(name: "DNSCoreTests", dependencies: ["DNSCore", "KubeAPI", "TestSupport"]),
         .testTarget(name: "IngressCoreTests", dependencies: ["IngressCore", "KubeAPI"]),
-        .testTarget(name: "ProxyRulesTests", dependencies: ["ProxyRules", "KubeAPI"]),
+        .testTarget(name: "ProxyRulesTests", dependencies: ["ProxyRules", "KubeAPI", "TestSupport"]),
         .testTarget(name: "DNSTests", dependencies: [
             "DNS", "DNSCore", "Ingress", "IngressCore", "KubeAPI",
             .product(name: "NIOCore", package: "swift-nio"),
@@ -124,14 +125,14 @@ let package = Package(
             .product(name: "MetricsTestKit", package: "swift-metrics"),
         ]),
         .testTarget(name: "IngressTests", dependencies: [
-            "Ingress", "IngressCore", "KubeAPI",
+            "Ingress", "IngressCore", "KubeAPI", "TestSupport",
             .product(name: "NIOCore", package: "swift-nio"), .product(name: "NIOPosix", package: "swift-nio"),
             .product(name: "NIOHTTP1", package: "swift-nio"), .product(name: "NIOEmbedded", package: "swift-nio"),
             .product(name: "NIOSSL", package: "swift-nio-ssl"), .product(name: "Logging", package: "swift-log"),
             .product(name: "CoreMetrics", package: "swift-metrics"), .product(name: "MetricsTestKit", package: "swift-metrics"),
         ]),
         .testTarget(name: "ServiceProxyTests", dependencies: [
-            "ServiceProxy", "ProxyRules", "DNS", "DNSCore", "Ingress", "IngressCore", "KubeAPI",
+            "ServiceProxy", "ProxyRules", "DNS", "DNSCore", "Ingress", "IngressCore", "KubeAPI", "TestSupport",
             .product(name: "NIOCore", package: "swift-nio"),
             .product(name: "NIOPosix", package: "swift-nio"),
             .product(name: "NIOEmbedded", package: "swift-nio"),
@@ -139,7 +140,7 @@ let package = Package(
             .product(name: "CoreMetrics", package: "swift-metrics"),
             .product(name: "MetricsTestKit", package: "swift-metrics"),
         ]),
-        .testTarget(name: "EndToEndTests", dependencies: ["ferry"], exclude: ["Fixtures"]),
+        .testTarget(name: "EndToEndTests", dependencies: ["ferry", "TestSupport"], exclude: ["Fixtures"]),
     ],
     swiftLanguageModes: [.v6]
 )

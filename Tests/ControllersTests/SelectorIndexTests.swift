@@ -1,4 +1,5 @@
 import KubeAPI
+import TestSupport
 import Testing
 
 @testable import Controllers
@@ -7,16 +8,7 @@ import Testing
 /// gives contain every selected Pod, and the affected set contains every Service whose selected
 /// Pods changed.
 @Suite struct SelectorIndexTests {
-    struct RNG: RandomNumberGenerator {
-        var state: UInt64
-        mutating func next() -> UInt64 {
-            state &+= 0x9E37_79B9_7F4A_7C15
-            var z = state
-            z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-            z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-            return z ^ (z >> 31)
-        }
-    }
+    typealias RNG = SplitMix64
 
     static func labels(_ rng: inout RNG) -> [String: JSON] {
         var out: [String: JSON] = [:]

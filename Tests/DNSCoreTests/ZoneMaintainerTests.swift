@@ -1,5 +1,6 @@
 import DNSCore
 import KubeAPI
+import TestSupport
 import Testing
 
 /// `ZoneMaintainer` rebuilds only changed Services; after any sequence of changes it must answer

@@ -1,21 +1,12 @@
 import Foundation
+import TestSupport
 import Testing
 
 #if canImport(Glibc)
 import Glibc
 #endif
 
-/// SplitMix64: small, seeded, reproducible.
-struct FuzzRNG: RandomNumberGenerator {
-    var state: UInt64
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-}
+typealias FuzzRNG = SplitMix64
 
 /// A DNS query on the wire, encoded by hand so this black-box test shares no code with the server.
 func wireQuery(_ name: String, type: UInt16, id: UInt16, edns: Bool = false) -> [UInt8] {

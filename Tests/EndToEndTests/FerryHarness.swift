@@ -1,4 +1,5 @@
 import Foundation
+import TestSupport
 import Testing
 
 /// Locates a command on PATH; nil when missing (tests then record an explicit skip, never a pass).
@@ -53,48 +54,6 @@ func run(_ path: String, _ args: [String], env: [String: String] = [:], stdin: S
         status: status ?? -1, stdout: String(decoding: outData.get(), as: UTF8.self),
         stderr: String(decoding: errData.get(), as: UTF8.self))
 }
-
-/// Exit statuses of children, once seen (by Foundation or by our own `waitpid`).
-private let exits = LockedExits()
-
-private final class LockedExits: @unchecked Sendable {
-    let lock = NSLock()
-    var statuses: [String: Int32] = [:]
-}
-
-/// The exit status of a child we started (the signal number if a signal ended it), waiting up to
-/// `timeout` seconds; nil while it runs. Reaps with `waitpid` itself as well: Foundation on Linux
-/// sometimes misses a child's SIGCHLD, leaving `isRunning` true and `waitUntilExit()` hanging on a
-/// zombie forever.
-func exitStatus(of p: Process, within timeout: Double) -> Int32? {
-    let key = "\(ObjectIdentifier(p).hashValue)-\(p.processIdentifier)"
-    let deadline = Date().addingTimeInterval(timeout)
-    while true {
-        exits.lock.lock()
-        let known = exits.statuses[key]
-        exits.lock.unlock()
-        if let known { return known }
-        var found: Int32? = nil
-        if !p.isRunning {
-            found = p.terminationStatus
-        } else {
-            var st: Int32 = 0
-            if waitpid(p.processIdentifier, &st, WNOHANG) == p.processIdentifier {
-                found = (st & 0x7F) == 0 ? (st >> 8) & 0xFF : st & 0x7F
-            }
-        }
-        if let found {
-            exits.lock.lock()
-            exits.statuses[key] = found
-            exits.lock.unlock()
-            return found
-        }
-        if Date() >= deadline { return nil }
-        usleep(10_000)
-    }
-}
-
-func isAlive(_ p: Process) -> Bool { exitStatus(of: p, within: 0) == nil }
 
 /// Runs blocking work on a new thread of its own.
 func onThread(_ body: @escaping @Sendable () -> Void) {

@@ -3,6 +3,7 @@ import KubeAPI
 import NIOCore
 import NIOPosix
 import NIOSSL
+import TestSupport
 import Testing
 
 @testable import Ingress
@@ -38,8 +39,8 @@ enum TLSFixtures {
         p.standardOutput = FileHandle.nullDevice
         p.standardError = FileHandle.nullDevice
         try p.run()
-        p.waitUntilExit()
-        guard p.terminationStatus == 0 else { throw TestTimeout(what: "openssl req exit \(p.terminationStatus)") }
+        let status = finish(p)
+        guard status == 0 else { throw TestTimeout(what: "openssl req exit \(status)") }
         let cert = try String(contentsOf: dir.appendingPathComponent("cert.pem"), encoding: .utf8)
         let key = try String(contentsOf: dir.appendingPathComponent("key.pem"), encoding: .utf8)
         let der = try NIOSSLCertificate.fromPEMBytes(Array(cert.utf8))[0].toDERBytes()
@@ -211,7 +212,7 @@ struct TLSTests {
         p.standardError = FileHandle.nullDevice
         try p.run()
         let data = pipe.fileHandleForReading.readDataToEndOfFile()
-        p.waitUntilExit()
+        finish(p)
         return String(decoding: data, as: UTF8.self)
     }
 }

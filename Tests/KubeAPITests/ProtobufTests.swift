@@ -1,4 +1,5 @@
 import Foundation
+import TestSupport
 import Testing
 
 @testable import KubeAPI
@@ -43,17 +44,7 @@ private enum PB {
 private func decoded(_ body: [UInt8]) throws -> String { try KubeProtobuf.decode(body).serialized() }
 private func canonical(_ json: String) throws -> String { try JSON.parse(json).serialized() }
 
-/// Deterministic SplitMix64, so fuzz failures reproduce.
-private struct SeededGenerator: RandomNumberGenerator {
-    var state: UInt64
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-}
+private typealias SeededGenerator = SplitMix64
 
 // MARK: - Bodies captured from kubectl v1.32.4
 

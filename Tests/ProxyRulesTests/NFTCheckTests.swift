@@ -1,5 +1,6 @@
 import Foundation
 import KubeAPI
+import TestSupport
 import Testing
 
 @testable import ProxyRules
@@ -31,8 +32,7 @@ enum NFT {
             p.standardError = pipe
             try p.run()
             let data = pipe.fileHandleForReading.readDataToEndOfFile()
-            p.waitUntilExit()
-            return (p.terminationStatus == 0, String(decoding: data, as: UTF8.self))
+            return (finish(p) == 0, String(decoding: data, as: UTF8.self))
         } catch {
             return (false, "\(error)")
         }

@@ -2,6 +2,7 @@ import Foundation
 import KubeAPI
 import MetricsTestKit
 import ProxyRules
+import TestSupport
 import Testing
 
 @testable import ServiceProxy
@@ -249,8 +250,7 @@ enum NFTCheck {
         p.standardOutput = FileHandle.nullDevice
         p.standardError = FileHandle.nullDevice
         guard (try? p.run()) != nil else { return false }
-        p.waitUntilExit()
-        return p.terminationStatus == 0
+        return finish(p) == 0
     }()
 }
 
