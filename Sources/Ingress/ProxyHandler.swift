@@ -57,6 +57,18 @@ final class Exchange {
     var readTimer: Scheduled<Void>?
     var finished = false
 
+    /// Ends the exchange without returning its upstream connection to the pool: stops the read
+    /// timer and closes the connection (its handler no longer reports to us).
+    func abandon() {
+        finished = true
+        readTimer?.cancel()
+        if let c = upstream {
+            upstream = nil
+            c.handler.delegate = nil
+            c.channel.close(promise: nil)
+        }
+    }
+
     init(
         method: HTTPMethod, version: HTTPVersion, keepAlive: Bool, isWebSocket: Bool, upstreamHead: HTTPRequestHead,
         backend: Backend, labels: ProxyMetrics.Labels, options: RouteOptions, maxBody: Int64?, start: NIODeadline,
@@ -139,13 +151,7 @@ final class ProxyHandler: ChannelDuplexHandler, RemovableChannelHandler {
     func channelInactive(context: ChannelHandlerContext) {
         cancelTimer()
         if case .proxying(let ex) = state, !ex.finished {
-            ex.finished = true
-            ex.readTimer?.cancel()
-            if let c = ex.upstream {
-                ex.upstream = nil
-                c.handler.delegate = nil
-                c.channel.close(promise: nil)
-            }
+            ex.abandon()
             // nginx logs 499 when the client goes away before the response is complete.
             record(ex.labels, status: ex.responseStarted ? ex.status : 499, start: ex.start, bytes: ex.responseBytes)
         }
@@ -458,13 +464,7 @@ final class ProxyHandler: ChannelDuplexHandler, RemovableChannelHandler {
 
     /// Ends `ex` with a local error answer (only before any response byte was forwarded).
     private func fail(_ context: ChannelHandlerContext, _ ex: Exchange, status: HTTPResponseStatus, keepAlive: Bool) {
-        ex.finished = true
-        ex.readTimer?.cancel()
-        if let c = ex.upstream {
-            ex.upstream = nil
-            c.handler.delegate = nil
-            c.channel.close(promise: nil)
-        }
+        ex.abandon()
         respondLocal(
             context, version: ex.version, method: ex.method, .errorPage(status, serverName: env.serverName),
             keepAlive: keepAlive && ex.requestComplete, requestComplete: ex.requestComplete, labels: ex.labels,
@@ -473,13 +473,7 @@ final class ProxyHandler: ChannelDuplexHandler, RemovableChannelHandler {
 
     /// Ends `ex` after response bytes were already forwarded: the only honest signal left is closing.
     private func abort(_ context: ChannelHandlerContext, _ ex: Exchange) {
-        ex.finished = true
-        ex.readTimer?.cancel()
-        if let c = ex.upstream {
-            ex.upstream = nil
-            c.handler.delegate = nil
-            c.channel.close(promise: nil)
-        }
+        ex.abandon()
         record(ex.labels, status: ex.status, start: ex.start, bytes: ex.responseBytes)
         state = .closing
         context.close(promise: nil)
