@@ -43,15 +43,10 @@ func run(_ path: String, _ args: [String], env: [String: String] = [:], stdin: S
     onThread { outData.set(out.fileHandleForReading.readDataToEndOfFile()); g.leave() }
     g.enter()
     onThread { errData.set(err.fileHandleForReading.readDataToEndOfFile()); g.leave() }
-    var status = exitStatus(of: p, within: timeout)
-    if status == nil {
-        kill(p.processIdentifier, SIGTERM)
-        status = exitStatus(of: p, within: 0.1)
-        if status == nil { kill(p.processIdentifier, SIGKILL); status = exitStatus(of: p, within: 10) }
-    }
+    if exitStatus(of: p, within: timeout) == nil { stopChild(p, signal: SIGTERM, timeout: 0.1) }
     g.wait()
     return CommandResult(
-        status: status ?? -1, stdout: String(decoding: outData.get(), as: UTF8.self),
+        status: exitStatus(of: p, within: 0) ?? -1, stdout: String(decoding: outData.get(), as: UTF8.self),
         stderr: String(decoding: errData.get(), as: UTF8.self))
 }
 
@@ -70,7 +65,28 @@ final class LockedData: @unchecked Sendable {
 }
 
 /// A free TCP port on 127.0.0.1 (bound then released; good enough for tests).
+/// A loopback port that is free now and not handed out before in this test run: the kernel can
+/// return the same ephemeral port to two probes in a row, and two listeners of one server then
+/// collide ("address already in use").
 func freePort() -> Int {
+    for _ in 0..<100 {
+        let port = probeFreePort()
+        handedOut.lock.lock()
+        let fresh = handedOut.ports.insert(port).inserted
+        handedOut.lock.unlock()
+        if fresh { return port }
+    }
+    return probeFreePort()
+}
+
+private let handedOut = HandedOutPorts()
+
+private final class HandedOutPorts: @unchecked Sendable {
+    let lock = NSLock()
+    var ports = Set<Int>()
+}
+
+private func probeFreePort() -> Int {
     let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
     defer { close(fd) }
     var addr = sockaddr_in()
@@ -170,12 +186,8 @@ final class FerryServerProcess: @unchecked Sendable {
 
     /// Stops the server (SIGTERM by default), escalating to SIGKILL after 15 s so a test never hangs.
     func stop(signal: Int32 = SIGTERM) {
-        guard isAlive(process) else { return }
-        kill(process.processIdentifier, signal)
-        if exitStatus(of: process, within: 15) == nil {
+        if !stopChild(process, signal: signal, timeout: 15) {
             Issue.record("ferry server did not exit within 15 s of signal \(signal)")
-            kill(process.processIdentifier, SIGKILL)
-            _ = exitStatus(of: process, within: 15)
         }
     }
 
@@ -214,12 +226,7 @@ final class Background: @unchecked Sendable {
     var log: String { (try? String(contentsOfFile: logPath, encoding: .utf8)) ?? "" }
 
     func stop(_ sig: Int32 = SIGTERM, timeout: Double = 10) {
-        guard isAlive(process) else { return }
-        kill(process.processIdentifier, sig)
-        if exitStatus(of: process, within: timeout) == nil {
-            kill(process.processIdentifier, SIGKILL)
-            _ = exitStatus(of: process, within: 15)
-        }
+        stopChild(process, signal: sig, timeout: timeout)
     }
 
     deinit { stop(SIGKILL) }

@@ -21,6 +21,10 @@ enum TLSFixtures {
         var cert: String
         var key: String
         var der: [UInt8]
+        /// As the server's default certificate.
+        var pem: IngressServerConfiguration.PEMCertificate {
+            .init(certificateChainPEM: Array(cert.utf8), privateKeyPEM: Array(key.utf8))
+        }
     }
 
     /// A P-256 self-signed certificate for `cn` (also its only SAN), valid for a day.
@@ -77,9 +81,7 @@ struct TLSTests {
         let secure = try TLSFixtures.make(cn: "secure.test")
         let web = try await TestBackend.start("web", group: group)
         let source = FakeClusterSource(Obj.snapshot(objects(backendPort: web.port, secret: secure)))
-        let defaultPEM = IngressServerConfiguration.PEMCertificate(
-            certificateChainPEM: Array(def.cert.utf8), privateKeyPEM: Array(def.key.utf8))
-        try await withIngress(source, group: group, https: true, defaultCertificate: defaultPEM) { server, _, tlsPort in
+        try await withIngress(source, group: group, https: true, defaultCertificate: def.pem) { server, _, tlsPort in
             let port = try #require(tlsPort)
             #expect(server.latestBuildReport().problems.isEmpty)
 
@@ -107,9 +109,7 @@ struct TLSTests {
         let secure = try TLSFixtures.make(cn: "secure.test")
         let web = try await TestBackend.start("web", group: group)
         let source = FakeClusterSource(Obj.snapshot(objects(backendPort: web.port, secret: secure)))
-        let defaultPEM = IngressServerConfiguration.PEMCertificate(
-            certificateChainPEM: Array(def.cert.utf8), privateKeyPEM: Array(def.key.utf8))
-        try await withIngress(source, group: group, https: true, defaultCertificate: defaultPEM) { _, httpPort, _ in
+        try await withIngress(source, group: group, https: true, defaultCertificate: def.pem) { _, httpPort, _ in
             let r = try await fetch(port: httpPort, group: group, host: "secure.test", path: "/login?next=%2F")
             #expect(r.status == 308)
             #expect(r.header("location") == "https://secure.test/login?next=%2F")
@@ -125,9 +125,7 @@ struct TLSTests {
         let def = try TLSFixtures.make(cn: "ferry-default")
         let web = try await TestBackend.start("web", group: group)
         let source = FakeClusterSource(Obj.snapshot(objects(backendPort: web.port, secret: nil)))
-        let defaultPEM = IngressServerConfiguration.PEMCertificate(
-            certificateChainPEM: Array(def.cert.utf8), privateKeyPEM: Array(def.key.utf8))
-        try await withIngress(source, group: group, https: true, defaultCertificate: defaultPEM) { server, _, tlsPort in
+        try await withIngress(source, group: group, https: true, defaultCertificate: def.pem) { server, _, tlsPort in
             let problems = server.latestBuildReport().problems
             #expect(problems.map(\.reason) == [.invalidTLSSecret])
             #expect(problems.first?.message.contains("default certificate") == true)
@@ -169,9 +167,7 @@ struct TLSTests {
         let secure = try TLSFixtures.make(cn: "secure.test")
         let web = try await TestBackend.start("web", group: group)
         let source = FakeClusterSource(Obj.snapshot(objects(backendPort: web.port, secret: secure)))
-        let defaultPEM = IngressServerConfiguration.PEMCertificate(
-            certificateChainPEM: Array(def.cert.utf8), privateKeyPEM: Array(def.key.utf8))
-        try await withIngress(source, group: group, https: true, defaultCertificate: defaultPEM) { _, _, tlsPort in
+        try await withIngress(source, group: group, https: true, defaultCertificate: def.pem) { _, _, tlsPort in
             let port = try #require(tlsPort)
             let out = try runCurl([
                 "-sk", "--http2", "--noproxy", "*", "--max-time", "10", "--resolve", "secure.test:\(port):127.0.0.1",

@@ -55,10 +55,21 @@ public func exitStatus(of p: Process, within timeout: Double) -> Int32? {
 
 public func isAlive(_ p: Process) -> Bool { exitStatus(of: p, within: 0) == nil }
 
+/// Sends `signal` to a running child and waits up to `timeout` seconds; a child still running then
+/// is killed with SIGKILL. Returns whether it exited within `timeout` (true if it had already).
+@discardableResult
+public func stopChild(_ p: Process, signal: Int32 = SIGTERM, timeout: Double) -> Bool {
+    guard isAlive(p) else { return true }
+    kill(p.processIdentifier, signal)
+    if exitStatus(of: p, within: timeout) != nil { return true }
+    kill(p.processIdentifier, SIGKILL)
+    _ = exitStatus(of: p, within: 15)
+    return false
+}
+
 /// Waits for a short-lived child (up to `timeout` seconds, then SIGKILL) and returns its status.
 @discardableResult
 public func finish(_ p: Process, timeout: Double = 60) -> Int32 {
-    if let s = exitStatus(of: p, within: timeout) { return s }
-    kill(p.processIdentifier, SIGKILL)
-    return exitStatus(of: p, within: 10) ?? -1
+    if exitStatus(of: p, within: timeout) == nil { stopChild(p, signal: SIGKILL, timeout: 10) }
+    return exitStatus(of: p, within: 0) ?? -1
 }
