@@ -144,6 +144,12 @@ public enum FerryServer {
                 if case .invalid(let m) = error { throw StartupError(m) }
             }
         }
+        if let ps = opts.publishService {
+            let parts = ps.split(separator: "/", omittingEmptySubsequences: false)
+            guard parts.count == 2, !parts[0].isEmpty, !parts[1].isEmpty else {
+                throw StartupError("invalid --publish-service \(ps): expected NAMESPACE/NAME, or off")
+            }
+        }
         let range = opts.nodePortRange.split(separator: "-").compactMap { Int($0) }
         guard range.count == 2, range[0] > 0, range[0] <= range[1], range[1] <= 65535 else {
             throw StartupError("invalid --node-port-range \(opts.nodePortRange): expected A-B, e.g. 30000-32767")

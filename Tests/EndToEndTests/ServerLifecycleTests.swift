@@ -16,6 +16,15 @@ struct ServerLifecycleTests {
         #expect(r.stderr.contains("address already in use"), "\(r)")
     }
 
+    @Test("a malformed --publish-service is a one-line error and exit 1")
+    func badPublishService() throws {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("ferry-ps-\(UUID().uuidString.prefix(6))").path
+        let r = try run(try ferryBinary(), ["server", "--data-dir", dir, "--api-listen", "127.0.0.1:\(freePort())",
+                                            "--metrics-listen", "127.0.0.1:\(freePort())", "--publish-service", "ferry-ingress"], timeout: 30)
+        #expect(r.status == 1, "\(r)")
+        #expect(r.stderr == "ferry: invalid --publish-service ferry-ingress: expected NAMESPACE/NAME, or off\n", "\(r)")
+    }
+
     @Test("an unwritable data dir is a one-line error and exit 1")
     func unwritableDataDir() throws {
         let base = FileManager.default.temporaryDirectory.appendingPathComponent("ferry-ro-\(UUID().uuidString.prefix(6))").path
