@@ -23,9 +23,12 @@ let package = Package(
         .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.13.0"),
         .package(url: "https://github.com/swift-server/async-http-client.git", from: "1.37.0"),
         .package(url: "https://github.com/apple/swift-nio-http2.git", from: "1.46.0"),
+        .package(url: "https://github.com/apple/swift-collections.git", from: "1.1.0"),
     ],
     targets: [
-        .target(name: "KubeAPI", dependencies: []),
+        .target(name: "KubeAPI", dependencies: [
+            .product(name: "HashTreeCollections", package: "swift-collections"),
+        ]),
         .target(name: "Store", dependencies: [
             "KubeAPI",
             .product(name: "GRDB", package: "GRDB.swift"),

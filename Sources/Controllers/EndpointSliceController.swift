@@ -20,14 +20,34 @@ public final class EndpointSliceController: Sendable {
 
     /// What the controller wrote and the cache may not show yet.
     struct Expectations {
-        var slices: [String: JSON] = [:]  // "ns/name" -> object as written
+        /// "ns/name" -> slice as written. Set through `setSlice`, which keeps `slicesByService`.
+        private(set) var slices: [String: JSON] = [:]
+        /// "ns/service" -> keys in `slices` that belong to it, so a sync never scans all of `slices`
+        /// (which grows with every Service a batch creates before the cache catches up).
+        private(set) var slicesByService: [String: Set<String>] = [:]
         var deletedSlices: Set<String> = []
         var endpoints: [String: JSON] = [:]
+
+        mutating func setSlice(_ key: String, _ obj: JSON?, service: String) {
+            if let obj {
+                slices[key] = obj
+                slicesByService[service, default: []].insert(key)
+            } else if slices.removeValue(forKey: key) != nil {
+                slicesByService[service]?.remove(key)
+                if slicesByService[service]?.isEmpty == true { slicesByService[service] = nil }
+            }
+        }
+
+        static func service(of slice: JSON) -> String {
+            let ns = slice.at("metadata", "namespace")?.stringValue ?? ""
+            let svc = slice.at("metadata", "labels", EndpointSliceLogic.serviceNameLabel)?.stringValue ?? ""
+            return "\(ns)/\(svc)"
+        }
 
         mutating func prune(_ snap: ClusterSnapshot) {
             for (k, v) in slices {
                 let seen = snap[.endpointSlice][k]?.at("metadata", "resourceVersion")?.stringValue
-                if !rvLess(seen, v.at("metadata", "resourceVersion")?.stringValue) { slices[k] = nil }
+                if !rvLess(seen, v.at("metadata", "resourceVersion")?.stringValue) { setSlice(k, nil, service: Self.service(of: v)) }
             }
             deletedSlices = deletedSlices.filter { snap[.endpointSlice][$0] != nil }
             for (k, v) in endpoints {
@@ -69,14 +89,13 @@ public final class EndpointSliceController: Sendable {
             existing.append(EndpointSlice(j))
             existingKeys.insert(k)
         }
-        for (k, j) in expected.slices where !existingKeys.contains(k) {
-            let s = EndpointSlice(j)
-            if s.metadata.namespace == ns && s.serviceName == name { existing.append(s) }
+        for k in expected.slicesByService[key] ?? [] where !existingKeys.contains(k) {
+            if let j = expected.slices[k] { existing.append(EndpointSlice(j)) }
         }
 
         guard let svcJSON = snap[.service][key], EndpointSliceLogic.manages(Service(svcJSON)) else {
             // Service gone or not ours to manage: remove our slices and its Endpoints.
-            for s in existing { await deleteSlice(ns: ns, name: s.metadata.name, expected: &expected) }
+            for s in existing { await deleteSlice(ns: ns, name: s.metadata.name, service: key, expected: &expected) }
             if snap[.service][key] == nil, snap[.endpoints][key] != nil || expected.endpoints[key] != nil {
                 do {
                     try await writer.delete(.endpoints, namespace: ns, name: name)
@@ -95,14 +114,14 @@ public final class EndpointSliceController: Sendable {
                 switch action {
                 case .create(let obj):
                     let created = try await writer.create(.endpointSlice, namespace: ns, obj)
-                    expected.slices["\(ns)/\(created.at("metadata", "name")?.stringValue ?? "")"] = created
+                    expected.setSlice("\(ns)/\(created.at("metadata", "name")?.stringValue ?? "")", created, service: key)
                 case .update(let sliceName, var obj):
                     let current = expected.slices["\(ns)/\(sliceName)"] ?? snap[.endpointSlice]["\(ns)/\(sliceName)"]
                     obj.set(["metadata", "resourceVersion"], current?.at("metadata", "resourceVersion"))
                     let updated = try await writer.update(.endpointSlice, namespace: ns, name: sliceName, subresource: nil, obj)
-                    expected.slices["\(ns)/\(sliceName)"] = updated
+                    expected.setSlice("\(ns)/\(sliceName)", updated, service: key)
                 case .delete(let sliceName):
-                    await deleteSlice(ns: ns, name: sliceName, expected: &expected)
+                    await deleteSlice(ns: ns, name: sliceName, service: key, expected: &expected)
                 }
             } catch {
                 logger.info("endpointslice write failed; will retry on the next change", metadata: ["service": "\(key)", "error": "\(error)"])
@@ -123,13 +142,13 @@ public final class EndpointSliceController: Sendable {
         }
     }
 
-    func deleteSlice(ns: String, name: String, expected: inout Expectations) async {
+    func deleteSlice(ns: String, name: String, service: String, expected: inout Expectations) async {
         do {
             try await writer.delete(.endpointSlice, namespace: ns, name: name)
         } catch {
             logger.debug("delete endpointslice failed", metadata: ["slice": "\(ns)/\(name)", "error": "\(error)"])
         }
-        expected.slices["\(ns)/\(name)"] = nil
+        expected.setSlice("\(ns)/\(name)", nil, service: service)
         expected.deletedSlices.insert("\(ns)/\(name)")
     }
 

@@ -23,14 +23,26 @@ public final class LoadBalancerController: Sendable {
         var warned: [String: String] = [:]  // service key -> uid it was warned for
         var written: [String: [String]] = [:]  // what we last wrote, until the cache shows it
         var last: ClusterSnapshot? = nil
+        // Keys of the Services that concern us: LoadBalancers and those still holding an address.
+        // Kept from each snapshot's changed keys, so a change costs O(changes + these), not O(all Services).
+        var relevant = Set<String>()
+        func concernsUs(_ obj: JSON?) -> Bool {
+            guard let obj else { return false }
+            return obj.at("spec", "type")?.stringValue == "LoadBalancer" || obj.at("status", "loadBalancer", "ingress") != nil
+        }
         for await snap in source.updates() {
             guard snap.isSynced([.service]) else { continue }
-            // Only Service changes matter; decode only LoadBalancers and those still holding an address.
-            if let last, snap.changedKeys(.service, since: last).isEmpty { continue }
+            if let last {
+                let changed = snap.changedKeys(.service, since: last)
+                if changed.isEmpty { continue }
+                for k in changed {
+                    if concernsUs(snap[.service][k]) { relevant.insert(k) } else { relevant.remove(k) }
+                }
+            } else {
+                relevant = Set(snap[.service].filter { concernsUs($0.value) }.keys)
+            }
             last = snap
-            let services = snap[.service].values.filter {
-                $0.at("spec", "type")?.stringValue == "LoadBalancer" || $0.at("status", "loadBalancer", "ingress") != nil
-            }.map(Service.init)
+            let services = relevant.sorted().compactMap { snap[.service][$0] }.map(Service.init)
             var planInput = services
             // Our own recent writes count as held, so a stale cache cannot double-assign.
             for i in planInput.indices {

@@ -53,7 +53,7 @@ struct NFTablesSyncer {
     private var lastLive: Ruleset?
     /// Service and EndpointSlice objects of the last programmed snapshot, to skip rendering when only
     /// unrelated resources changed.
-    private var lastInput: (services: [String: JSON], slices: [String: JSON])?
+    private var lastInput: (services: ClusterSnapshot.Objects, slices: ClusterSnapshot.Objects)?
     /// Warnings already logged, so a bad Service is reported once rather than on every sync.
     private var loggedWarnings: Set<RenderWarning> = []
 

@@ -37,7 +37,7 @@ actor UserspaceDataPlane {
     /// Frontends that could not be bound, with why (logged once per distinct error).
     private(set) var failures: [FrontendKey: ServiceProxyError] = [:]
     private var loggedWarnings: Set<String> = []
-    private var lastInput: (services: [String: JSON], slices: [String: JSON])?
+    private var lastInput: (services: ClusterSnapshot.Objects, slices: ClusterSnapshot.Objects)?
     private var lastTable: UserspaceTable?
 
     init(node: NodeConfig, options: ServiceProxy.UserspaceOptions, group: any EventLoopGroup, logger: Logger,

@@ -83,7 +83,7 @@ public final class Informer: ClusterSource, Sendable {
             do {
                 if rv == nil {
                     let (items, listRV) = try await client.list(r)
-                    var fresh: [String: JSON] = [:]
+                    var fresh = ClusterSnapshot.Objects()
                     for i in items { fresh[ClusterSnapshot.key(of: i)] = i }
                     publish { s in
                         s.record(r, key: nil)

@@ -68,7 +68,7 @@ enum TestCluster {
             services.append(service("big", spec: ["clusterIP": "None", "ports": [["name": "http", "port": 80, "protocol": "TCP"]]]))
             slices.append(slice("big-a", service: "big", endpoints: (0..<bigCount).map { ("10.1.\($0 / 250).\($0 % 250 + 1)", nil) }))
         }
-        var objects: [ResourceType: [String: JSON]] = [:]
+        var objects: [ResourceType: ClusterSnapshot.Objects] = [:]
         for s in services { objects[.service, default: [:]][ClusterSnapshot.key(of: s)] = s }
         for s in slices { objects[.endpointSlice, default: [:]][ClusterSnapshot.key(of: s)] = s }
         for (i, ip) in podIPs.enumerated() {

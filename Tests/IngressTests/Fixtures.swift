@@ -106,7 +106,7 @@ enum Obj {
 
     /// A synced snapshot of `objects`, filed by kind.
     static func snapshot(_ objects: [JSON], version: Int = 1) -> ClusterSnapshot {
-        var byType: [ResourceType: [String: JSON]] = [:]
+        var byType: [ResourceType: ClusterSnapshot.Objects] = [:]
         for o in objects {
             let type: ResourceType
             switch o["kind"]?.stringValue {

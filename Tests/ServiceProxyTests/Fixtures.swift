@@ -60,9 +60,9 @@ enum F {
     }
 
     static func snapshot(services: [JSON], slices: [EndpointSlice], version: Int = 1, synced: Bool = true) -> ClusterSnapshot {
-        var svcs: [String: JSON] = [:]
+        var svcs = ClusterSnapshot.Objects()
         for s in services { svcs[ClusterSnapshot.key(of: s)] = s }
-        var sl: [String: JSON] = [:]
+        var sl = ClusterSnapshot.Objects()
         for s in slices { sl["\(s.metadata.namespace)/\(s.metadata.name)"] = s.json }
         return ClusterSnapshot(objects: [.service: svcs, .endpointSlice: sl],
                                synced: synced ? [.service, .endpointSlice] : [], version: version)

@@ -1,3 +1,4 @@
+import HashTreeCollections
 /// Where controllers and data planes get cluster state: an immutable snapshot now, and newer ones
 /// as they come. Implemented by the watch cache (`Informer`); tests use a fake.
 public protocol ClusterSource: Sendable {
@@ -11,7 +12,10 @@ public protocol ClusterSource: Sendable {
 /// keyed `namespace/name` (or `name` for cluster-scoped kinds). Built by the informer and handed
 /// to controllers and data planes, which derive their own indexes from it.
 public struct ClusterSnapshot: Sendable {
-    public var objects: [ResourceType: [String: JSON]]
+    /// Objects of one resource by key. A persistent hash trie: the informer changes one object of
+    /// a snapshot that consumers still hold in O(log n) instead of copying all n entries.
+    public typealias Objects = TreeDictionary<String, JSON>
+    public var objects: [ResourceType: Objects]
     /// Resources whose initial list has completed.
     public var synced: Set<ResourceType>
     /// Increases by one with every published change.
@@ -22,7 +26,7 @@ public struct ClusterSnapshot: Sendable {
     /// Identifies snapshots that descend from each other through `record`; 0: no log kept.
     public var lineage: UInt64 = 0
 
-    public init(objects: [ResourceType: [String: JSON]] = [:], synced: Set<ResourceType> = [], version: Int = 0) {
+    public init(objects: [ResourceType: Objects] = [:], synced: Set<ResourceType> = [], version: Int = 0) {
         self.objects = objects
         self.synced = synced
         self.version = version
@@ -36,7 +40,7 @@ public struct ClusterSnapshot: Sendable {
 
     public func isSynced(_ resources: [ResourceType]) -> Bool { resources.allSatisfy { synced.contains($0) } }
 
-    public subscript(_ r: ResourceType) -> [String: JSON] { objects[r] ?? [:] }
+    public subscript(_ r: ResourceType) -> Objects { objects[r] ?? [:] }
 
     public var services: [Service] { self[.service].values.map(Service.init) }
     public var endpointSlices: [EndpointSlice] { self[.endpointSlice].values.map(EndpointSlice.init) }
