@@ -14,8 +14,8 @@ extension APIHandler {
             let isWatch = req.queryValue("watch").map { $0 == "true" || $0 == "1" } ?? false
             return isWatch ? try watch(r, namespace: route.namespace, req) : try list(r, namespace: route.namespace, req)
         case (.GET, let name?):
-            let obj = try get(r, namespace: route.namespace, name: name)
-            return respond(obj, r, req)
+            guard let o = store.get(r.key(namespace: route.namespace, name: name)) else { throw APIError.notFound(r, name) }
+            return respond(o.value, r, req, bytes: o.bytes)
         case (.POST, nil):
             return try await create(r, namespace: route.namespace, req)
         case (.PUT, let name?):
@@ -38,13 +38,15 @@ extension APIHandler {
     }
 
     /// A single object, as JSON or as a one-row Table.
-    func respond(_ obj: JSON, _ r: ResourceType, _ req: HTTPRequest, status: HTTPResponseStatus = .ok, warnings: [String] = []) -> HTTPResult {
+    /// `bytes`: `obj` already serialized (a stored object's bytes), sent as they are for JSON.
+    func respond(_ obj: JSON, _ r: ResourceType, _ req: HTTPRequest, status: HTTPResponseStatus = .ok, warnings: [String] = [], bytes: [UInt8]? = nil) -> HTTPResult {
         let headers = warnings.map { ("Warning", "299 - \"\($0.replacingOccurrences(of: "\"", with: "\\\""))\"") }
         if Self.wantsTable(req) {
             return json(
                 table(r, [obj], resourceVersion: obj.at("metadata", "resourceVersion")?.stringValue ?? "", includeColumns: true),
                 status: status, contentType: "application/json;as=Table;v=v1;g=meta.k8s.io", extraHeaders: headers)
         }
+        if let bytes { return json(bytes: bytes, status: status, extraHeaders: headers) }
         return json(obj, status: status, extraHeaders: headers)
     }
 
@@ -115,11 +117,22 @@ extension APIHandler {
             t["metadata"] = meta
             return json(t, contentType: "application/json;as=Table;v=v1;g=meta.k8s.io")
         }
-        let body: JSON = [
-            "kind": .string(r.kind + "List"), "apiVersion": .string(r.apiVersion), "metadata": meta,
-            "items": .array(page.map(\.value)),
-        ]
-        return json(body)
+        // {"apiVersion":…,"items":[…],"kind":…,"metadata":…}, the items as stored (no re-serializing).
+        var body: [UInt8] = []
+        body.reserveCapacity(page.reduce(128) { $0 + $1.bytes.count + 1 })
+        body.append(contentsOf: #"{"apiVersion":"#.utf8)
+        JSON.string(r.apiVersion).write(to: &body)
+        body.append(contentsOf: #","items":["#.utf8)
+        for (i, o) in page.enumerated() {
+            if i > 0 { body.append(UInt8(ascii: ",")) }
+            body.append(contentsOf: o.bytes)
+        }
+        body.append(contentsOf: #"],"kind":"#.utf8)
+        JSON.string(r.kind + "List").write(to: &body)
+        body.append(contentsOf: #","metadata":"#.utf8)
+        meta.write(to: &body)
+        body.append(UInt8(ascii: "}"))
+        return json(bytes: body)
     }
 
     func table(_ r: ResourceType, _ objects: [JSON], resourceVersion: String, includeColumns: Bool) -> JSON {
@@ -148,11 +161,11 @@ extension APIHandler {
         let bookmarks = req.queryValue("allowWatchBookmarks") == "true"
         let sendInitial = req.queryValue("sendInitialEvents") == "true"
         let timeout = req.queryValue("timeoutSeconds").flatMap(Int.init).map { max(0, $0) } ?? 1800
-        var initial: [JSON] = []
+        var initial: [StoredObject] = []
         let startRev: Int64
         if rvParam.isEmpty || rvParam == "0" || sendInitial {
             let (items, rev) = store.list(prefix: pfx)
-            initial = items.map(\.value).filter { sel.matches($0, r) }
+            initial = items.filter { sel.matches($0.value, r) }
             startRev = rev
         } else {
             guard let n = Int64(rvParam) else {
@@ -177,7 +190,7 @@ extension APIHandler {
         let initialEvents = initial
         return .stream(status: .ok, headers: headers) { write in
             var enc = WatchEncoder(handler: handler, resource: r, asTable: asTable)
-            for o in initialEvents { try await write(enc.encode("ADDED", o)) }
+            for o in initialEvents { try await write(enc.encode("ADDED", o.value, bytes: o.bytes)) }
             if sendInitial && bookmarks { try await write(enc.bookmark(startRev, initialEnd: true)) }
             let encoder = enc
             try await withThrowingTaskGroup(of: Void.self) { g in
@@ -191,13 +204,13 @@ extension APIHandler {
                         let oldMatch = e.previous.map { sel.matches($0, r) } ?? false
                         switch e.type {
                         case .added:
-                            if newMatch { try await write(enc.encode("ADDED", e.object)) }
+                            if newMatch { try await write(enc.encode("ADDED", e.object, bytes: e.bytes)) }
                         case .modified:
-                            if newMatch && oldMatch { try await write(enc.encode("MODIFIED", e.object)) }
-                            else if newMatch { try await write(enc.encode("ADDED", e.object)) }
-                            else if oldMatch { try await write(enc.encode("DELETED", e.object)) }
+                            if newMatch && oldMatch { try await write(enc.encode("MODIFIED", e.object, bytes: e.bytes)) }
+                            else if newMatch { try await write(enc.encode("ADDED", e.object, bytes: e.bytes)) }
+                            else if oldMatch { try await write(enc.encode("DELETED", e.object, bytes: e.bytes)) }
                         case .deleted:
-                            if oldMatch { try await write(enc.encode("DELETED", e.object)) }
+                            if oldMatch { try await write(enc.encode("DELETED", e.object, bytes: e.bytes)) }
                         }
                     }
                 }
@@ -215,13 +228,21 @@ struct WatchEncoder {
     let asTable: Bool
     var first = true
 
-    mutating func encode(_ type: String, _ obj: JSON) -> [UInt8] {
-        var o = obj
+    /// One event line. `bytes` is `obj` serialized (as stored), reused unless a Table is asked for.
+    mutating func encode(_ type: String, _ obj: JSON, bytes: [UInt8]) -> [UInt8] {
         if asTable {
-            o = handler.table(resource, [obj], resourceVersion: obj.at("metadata", "resourceVersion")?.stringValue ?? "", includeColumns: first)
+            let o = handler.table(resource, [obj], resourceVersion: obj.at("metadata", "resourceVersion")?.stringValue ?? "", includeColumns: first)
             first = false
+            return Array((JSON.object(["type": .string(type), "object": o]).serialized() + "\n").utf8)
         }
-        return Array((JSON.object(["type": .string(type), "object": o]).serialized() + "\n").utf8)
+        var line: [UInt8] = []
+        line.reserveCapacity(bytes.count + 32)
+        line.append(contentsOf: #"{"object":"#.utf8)
+        line.append(contentsOf: bytes)
+        line.append(contentsOf: #","type":"#.utf8)
+        JSON.string(type).write(to: &line)
+        line.append(contentsOf: "}\n".utf8)
+        return line
     }
 
     func bookmark(_ rev: Int64, initialEnd: Bool) -> [UInt8] {

@@ -154,11 +154,16 @@ public final class APIHandler: HTTPHandler {
     }
 
     func json(_ body: JSON, status: HTTPResponseStatus = .ok, contentType: String = "application/json", extraHeaders: [(String, String)] = []) -> HTTPResult {
+        json(bytes: body.serializedBytes(), status: status, contentType: contentType, extraHeaders: extraHeaders)
+    }
+
+    /// A JSON body that is already serialized.
+    func json(bytes: [UInt8], status: HTTPResponseStatus = .ok, contentType: String = "application/json", extraHeaders: [(String, String)] = []) -> HTTPResult {
         var h = HTTPHeaders()
         h.add(name: "Content-Type", value: contentType)
         h.add(name: "Cache-Control", value: "no-cache, private")
         for (k, v) in extraHeaders { h.add(name: k, value: v) }
-        return .full(status: status, headers: h, body: Array(body.serialized().utf8))
+        return .full(status: status, headers: h, body: bytes)
     }
 
     func text(_ s: String) -> HTTPResult {

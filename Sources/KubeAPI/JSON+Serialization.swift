@@ -197,77 +197,91 @@ extension JSON {
 
     /// Compact JSON with sorted object keys (stable bytes for hashing, storage and comparisons).
     public func serialized() -> String {
-        var out = ""
-        out.reserveCapacity(256)
+        let bytes = serializedBytes()
+        return String(decoding: bytes, as: UTF8.self)
+    }
+
+    public func serializedBytes() -> [UInt8] {
+        var out: [UInt8] = []
+        out.reserveCapacity(512)
         write(to: &out)
         return out
     }
 
-    public func serializedBytes() -> [UInt8] { Array(serialized().utf8) }
-
     public func write(to out: inout String) {
+        out += serialized()
+    }
+
+    /// Appends the compact form to `out` (UTF-8), object keys in `String` order.
+    public func write(to out: inout [UInt8]) {
         switch self {
-        case .null: out += "null"
-        case .bool(let b): out += b ? "true" : "false"
-        case .int(let i): out += String(i)
+        case .null: out.append(contentsOf: "null".utf8)
+        case .bool(let b): out.append(contentsOf: (b ? "true" : "false").utf8)
+        case .int(let i): JSON.writeInt(i, to: &out)
         case .double(let d):
-            if d.isFinite, d == d.rounded(), abs(d) < 1e15 { out += String(Int64(d)) }
-            else if d.isFinite { out += "\(d)" }
-            else { out += "null" }
+            if d.isFinite, d == d.rounded(), abs(d) < 1e15 { JSON.writeInt(Int64(d), to: &out) }
+            else if d.isFinite { out.append(contentsOf: "\(d)".utf8) }
+            else { out.append(contentsOf: "null".utf8) }
         case .string(let s): JSON.writeString(s, to: &out)
         case .array(let a):
-            out += "["
+            out.append(UInt8(ascii: "["))
             var first = true
             for v in a {
-                if !first { out += "," }
+                if !first { out.append(UInt8(ascii: ",")) }
                 first = false
                 v.write(to: &out)
             }
-            out += "]"
+            out.append(UInt8(ascii: "]"))
         case .object(let o):
-            out += "{"
+            out.append(UInt8(ascii: "{"))
             var first = true
-            for k in o.keys.sorted() {
-                if !first { out += "," }
+            for (k, v) in o.sorted(by: { $0.key < $1.key }) {
+                if !first { out.append(UInt8(ascii: ",")) }
                 first = false
                 JSON.writeString(k, to: &out)
-                out += ":"
-                o[k]!.write(to: &out)
+                out.append(UInt8(ascii: ":"))
+                v.write(to: &out)
             }
-            out += "}"
+            out.append(UInt8(ascii: "}"))
         }
     }
 
-    static func writeString(_ s: String, to out: inout String) {
-        out += "\""
-        var needsEscape = false
-        for b in s.utf8 where b < 0x20 || b == 0x22 || b == 0x5C || b == 0x3C || b == 0x3E || b == 0x26 {
-            needsEscape = true
-            break
-        }
-        if !needsEscape { out += s; out += "\""; return }
-        for u in s.unicodeScalars {
-            switch u {
-            case "\"": out += "\\\""
-            case "\\": out += "\\\\"
-            case "\n": out += "\\n"
-            case "\r": out += "\\r"
-            case "\t": out += "\\t"
-            // encoding/json escapes these for HTML safety; kubectl's last-applied annotation keeps them.
-            case "<": out += "\\u003c"
-            case ">": out += "\\u003e"
-            case "&": out += "\\u0026"
-            default:
-                if u.value < 0x20 {
-                    out += "\\u00"
-                    let h = String(u.value, radix: 16)
-                    if h.count < 2 { out += "0" }
-                    out += h
-                } else {
-                    out.unicodeScalars.append(u)
+    static func writeInt(_ i: Int64, to out: inout [UInt8]) {
+        if i >= 0 && i < 10 { out.append(UInt8(ascii: "0") + UInt8(i)); return }
+        out.append(contentsOf: String(i).utf8)
+    }
+
+    static func writeString(_ s: String, to out: inout [UInt8]) {
+        out.append(UInt8(ascii: "\""))
+        var s = s
+        s.withUTF8 { utf8 in
+            var needsEscape = false
+            for b in utf8 where b < 0x20 || b == 0x22 || b == 0x5C || b == 0x3C || b == 0x3E || b == 0x26 {
+                needsEscape = true
+                break
+            }
+            if !needsEscape { out.append(contentsOf: utf8); return }
+            for b in utf8 {
+                switch b {
+                case 0x22: out.append(contentsOf: "\\\"".utf8)
+                case 0x5C: out.append(contentsOf: "\\\\".utf8)
+                case 0x0A: out.append(contentsOf: "\\n".utf8)
+                case 0x0D: out.append(contentsOf: "\\r".utf8)
+                case 0x09: out.append(contentsOf: "\\t".utf8)
+                // encoding/json escapes these for HTML safety; kubectl's last-applied annotation keeps them.
+                case 0x3C: out.append(contentsOf: "\\u003c".utf8)
+                case 0x3E: out.append(contentsOf: "\\u003e".utf8)
+                case 0x26: out.append(contentsOf: "\\u0026".utf8)
+                case 0..<0x20:
+                    let hex: [UInt8] = Array("0123456789abcdef".utf8)
+                    out.append(contentsOf: "\\u00".utf8)
+                    out.append(hex[Int(b >> 4)])
+                    out.append(hex[Int(b & 0xF)])
+                default:
+                    out.append(b)
                 }
             }
         }
-        out += "\""
+        out.append(UInt8(ascii: "\""))
     }
 }

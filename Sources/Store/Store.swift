@@ -9,6 +9,15 @@ public struct StoredObject: Sendable {
     public let revision: Int64
     /// The object, with `metadata.resourceVersion` set to `revision`.
     public let value: JSON
+    /// `value.serializedBytes()`, computed once when written, reused by lists and watches.
+    public let bytes: [UInt8]
+
+    public init(key: String, revision: Int64, value: JSON, bytes: [UInt8]) {
+        self.key = key
+        self.revision = revision
+        self.value = value
+        self.bytes = bytes
+    }
 }
 
 /// What a write closure decides, given the current object.
@@ -46,6 +55,8 @@ public struct StoreEvent: Sendable {
     public let object: JSON
     /// State before this event (nil for ADDED); needed for selector transitions.
     public let previous: JSON?
+    /// `object.serializedBytes()`, computed once when written.
+    public let bytes: [UInt8]
 }
 
 public enum StoreError: Error, Equatable {
@@ -150,7 +161,7 @@ public final class Store: Sendable {
                     let rev: Int64 = row[1]
                     let data: Data = row[2]
                     let v = try JSON.parse(data)
-                    st.objects[key] = StoredObject(key: key, revision: rev, value: v)
+                    st.objects[key] = StoredObject(key: key, revision: rev, value: v, bytes: Array(data))
                 }
                 st.revision = try Int64.fetchOne(db, sql: "SELECT MAX(id) FROM log") ?? 0
                 // Rebuild the watch window from the log so watches resume across restarts.
@@ -176,7 +187,7 @@ public final class Store: Sendable {
                     }
                     prevCache[id] = obj
                     let type: StoreEventType = deleted ? .deleted : (created ? .added : .modified)
-                    st.history.append(StoreEvent(type: type, key: key, revision: id, object: obj, previous: prev))
+                    st.history.append(StoreEvent(type: type, key: key, revision: id, object: obj, previous: prev, bytes: Array(data)))
                 }
                 let oldest = st.history.first?.revision ?? (st.revision + 1)
                 st.compactedThrough = oldest - 1
@@ -310,18 +321,18 @@ public final class Store: Sendable {
                 case .put(var obj):
                     revision += 1
                     obj.set(["metadata", "resourceVersion"], .string(String(revision)))
-                    let bytes = Data(obj.serialized().utf8)
+                    let bytes = obj.serializedBytes()
                     try db.execute(
                         sql: "INSERT INTO log (id, key, created, deleted, prev_revision, value) VALUES (?, ?, ?, 0, ?, ?)",
-                        arguments: [revision, w.key, current == nil, current?.revision ?? 0, bytes])
+                        arguments: [revision, w.key, current == nil, current?.revision ?? 0, Data(bytes)])
                     try db.execute(
                         sql: "INSERT OR REPLACE INTO current (key, revision, value) VALUES (?, ?, ?)",
-                        arguments: [w.key, revision, bytes])
-                    let stored = StoredObject(key: w.key, revision: revision, value: obj)
+                        arguments: [w.key, revision, Data(bytes)])
+                    let stored = StoredObject(key: w.key, revision: revision, value: obj, bytes: bytes)
                     staged[w.key] = .some(stored)
                     events.append(StoreEvent(
                         type: current == nil ? .added : .modified, key: w.key, revision: revision, object: obj,
-                        previous: current?.value))
+                        previous: current?.value, bytes: bytes))
                     outcomes.append(.success(WriteResult(previous: current, current: stored, deleted: nil, changed: true)))
                 case .delete:
                     guard let current else {
@@ -331,14 +342,14 @@ public final class Store: Sendable {
                     revision += 1
                     var obj = current.value
                     obj.set(["metadata", "resourceVersion"], .string(String(revision)))
-                    let bytes = Data(obj.serialized().utf8)
+                    let bytes = obj.serializedBytes()
                     try db.execute(
                         sql: "INSERT INTO log (id, key, created, deleted, prev_revision, value) VALUES (?, ?, 0, 1, ?, ?)",
-                        arguments: [revision, w.key, current.revision, bytes])
+                        arguments: [revision, w.key, current.revision, Data(bytes)])
                     try db.execute(sql: "DELETE FROM current WHERE key = ?", arguments: [w.key])
-                    let deleted = StoredObject(key: w.key, revision: revision, value: obj)
+                    let deleted = StoredObject(key: w.key, revision: revision, value: obj, bytes: bytes)
                     staged[w.key] = .some(nil)
-                    events.append(StoreEvent(type: .deleted, key: w.key, revision: revision, object: obj, previous: current.value))
+                    events.append(StoreEvent(type: .deleted, key: w.key, revision: revision, object: obj, previous: current.value, bytes: bytes))
                     outcomes.append(.success(WriteResult(previous: current, current: nil, deleted: deleted, changed: true)))
                 }
             }
@@ -356,7 +367,7 @@ public final class Store: Sendable {
                 if event.type == .deleted {
                     st.objects[event.key] = nil
                 } else {
-                    st.objects[event.key] = StoredObject(key: event.key, revision: event.revision, value: event.object)
+                    st.objects[event.key] = StoredObject(key: event.key, revision: event.revision, value: event.object, bytes: event.bytes)
                 }
                 st.revision = event.revision
                 st.appendHistory(event, limit: limit)

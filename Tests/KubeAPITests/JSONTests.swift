@@ -11,6 +11,8 @@ import Testing
         (#"{"h":"<a&b>"}"#, #"{"h":"\u003ca\u0026b\u003e"}"#),
         ("9223372036854775807", "9223372036854775807"),
         ("{}", "{}"),
+        (#""a\u0001\u001f\t\r\b""#, #""a\u0001\u001f\t\r\u0008""#),
+        (#"{"é":1,"z":2,"A":[{"b":0,"a":-0.5}]}"#, #"{"A":[{"a":-0.5,"b":0}],"z":2,"é":1}"#),
     ])
     func roundTrip(input: String, serialized: String) throws {
         #expect(try JSON.parse(input).serialized() == serialized)
