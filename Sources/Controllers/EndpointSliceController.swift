@@ -67,6 +67,7 @@ public final class EndpointSliceController: Sendable {
             // The index follows every synced snapshot, so it stays consistent with `last`.
             let affected = index.apply(snap, since: last)
             for key in affected.sorted() {
+                if Task.isCancelled { return }  // shutting down: no point failing the rest one by one
                 await sync(key, snap, index: index, slices: index.slicesByService[key].map { Array($0).sorted() } ?? [], expected: &expected)
             }
             if last == nil || snap.changedKeys(.endpoints, since: last!).contains("default/kubernetes")

@@ -50,10 +50,16 @@ public final class IngressStatusController: Sendable {
         var last: ClusterSnapshot? = nil
         for await snap in source.updates() {
             guard snap.isSynced([.ingress, .ingressClass]) else { continue }
-            if let last, snap.changedKeys(.ingress, since: last).isEmpty, snap.changedKeys(.ingressClass, since: last).isEmpty,
-                publishService.map({ !snap.changedKeys(.service, since: last).contains($0) }) ?? true
-            { continue }
+            let unchanged: Bool
+            if let last {
+                unchanged = snap.changedKeys(.ingress, since: last).isEmpty && snap.changedKeys(.ingressClass, since: last).isEmpty
+                    && (publishService.map({ !snap.changedKeys(.service, since: last).contains($0) }) ?? true)
+            } else {
+                unchanged = false
+            }
+            // Always advance: an old `last` would outgrow the change log and cost full comparisons.
             last = snap
+            if unchanged { continue }
             let ingressClasses = snap.ingressClasses
             let want = Self.published(fallback: addresses, publishService: publishService.flatMap { snap[.service][$0] })
             for (_, raw) in snap[.ingress] {

@@ -32,8 +32,11 @@ public final class LoadBalancerController: Sendable {
         }
         for await snap in source.updates() {
             guard snap.isSynced([.service]) else { continue }
-            if let last {
-                let changed = snap.changedKeys(.service, since: last)
+            if let previous = last {
+                // Advance `last` on every snapshot, even one without Service changes: measuring from an
+                // old snapshot would outgrow the change log and cost a full comparison each time.
+                let changed = snap.changedKeys(.service, since: previous)
+                last = snap
                 if changed.isEmpty { continue }
                 for k in changed {
                     if concernsUs(snap[.service][k]) { relevant.insert(k) } else { relevant.remove(k) }

@@ -149,6 +149,9 @@ public final class IngressServer: Sendable {
         if let previousSnapshot, previousSnapshot.isSynced(Self.requiredResources),
             Self.requiredResources.allSatisfy({ snapshot.changedKeys($0, since: previousSnapshot).isEmpty })
         {
+            // Nothing we read changed; measure the next snapshot from this one, so that changes to
+            // other resources never outgrow the change log (a full comparison each time).
+            state.withLock { $0.lastApplied = snapshot }
             return
         }
         let next = RoutingState.make(

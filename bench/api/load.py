@@ -104,6 +104,18 @@ def watch_fanout(cfg, ns, watchers):
     return {"watchers": watchers, "delivered": len(lat), "last_ms": round(lat[-1], 2) if lat else None,
             "p50_ms": round(lat[len(lat) // 2], 2) if lat else None}
 
+def settle(cfg, ns, want, limit_s=180):
+    """Waits (bounded) until the in-process EndpointSlice controller has caught up: `want` Endpoints in ns."""
+    c = Client(cfg)
+    t0 = time.perf_counter()
+    while time.perf_counter() - t0 < limit_s:
+        st, body = c.req("GET", f"/api/v1/namespaces/{ns}/endpoints?limit=1")
+        m = json.loads(body)
+        n = len(m["items"]) + m["metadata"].get("remainingItemCount", 0)
+        if n >= want: return {"endpoints": n, "waited_s": round(time.perf_counter() - t0, 1)}
+        time.sleep(0.5)
+    return {"endpoints": n, "waited_s": None}
+
 if __name__ == "__main__":
     kubeconfig, mode = sys.argv[1], sys.argv[2]
     cfg = load_kubeconfig(kubeconfig)
@@ -111,6 +123,8 @@ if __name__ == "__main__":
         clients, total, ns = int(sys.argv[3]), int(sys.argv[4]), sys.argv[5]
         ensure_ns(cfg, ns)
         print(json.dumps(creates(cfg, ns, clients, total, f"c{clients}")))
+    elif mode == "settle":
+        print(json.dumps(settle(cfg, sys.argv[3], int(sys.argv[4]))))
     elif mode == "list":
         print(json.dumps(list_time(cfg, sys.argv[3])))
     elif mode == "watch":

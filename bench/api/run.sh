@@ -17,9 +17,12 @@ KC="$WORK/data/kubeconfig.yaml"
 L="taskset -c 1 python3 bench/api/load.py $KC"
 echo "date: $(date -u +%Y-%m-%dT%H:%M:%SZ)  host: $(nproc) cores  ferry: $(git rev-parse --short HEAD)"
 echo "creates, 1 client:   $($L creates 1 "$N" c1)"
+echo "creates, 4 clients:  $($L creates 4 "$N" c4)"
 echo "creates, 16 clients: $($L creates 16 "$N" c16)"
 # Fill one namespace to 10k Services for the list measurement.
 $L creates 16 10000 big >/dev/null
+# Let the in-process controllers finish their Endpoints/EndpointSlices for those before measuring.
+echo "controllers settled: $($L settle big 10000)"
 echo "list 10k services:   $($L list big)"
 echo "watch fan-out:       $($L watch 100 w)"
 echo "server RSS (kB):     $(ps -o rss= -p $PID)"
