@@ -48,31 +48,37 @@ public final class IngressStatusController: Sendable {
 
     public func run() async {
         var last: ClusterSnapshot? = nil
+        var retry = Set<String>()  // Ingresses whose status write failed
         for await snap in source.updates() {
             guard snap.isSynced([.ingress, .ingressClass]) else { continue }
-            let unchanged: Bool
-            if let last {
-                unchanged = snap.changedKeys(.ingress, since: last).isEmpty && snap.changedKeys(.ingressClass, since: last).isEmpty
-                    && (publishService.map({ !snap.changedKeys(.service, since: last).contains($0) }) ?? true)
+            // Which Ingresses to look at: all of them when the classes or the published address may
+            // have changed (or at the start), else only the changed ones (O(changes), not O(Ingresses)).
+            var keys: [String]
+            if let last, snap.changedKeys(.ingressClass, since: last).isEmpty,
+                publishService.map({ !snap.changedKeys(.service, since: last).contains($0) }) ?? true
+            {
+                keys = Array(snap.changedKeys(.ingress, since: last).union(retry))
             } else {
-                unchanged = false
+                keys = Array(snap[.ingress].keys)
             }
             // Always advance: an old `last` would outgrow the change log and cost full comparisons.
             last = snap
-            if unchanged { continue }
+            if keys.isEmpty { continue }
+            keys.sort()
+            retry = []
             let ingressClasses = snap.ingressClasses
             let want = Self.published(fallback: addresses, publishService: publishService.flatMap { snap[.service][$0] })
-            for (_, raw) in snap[.ingress] {
+            for key in keys {
+                guard let raw = snap[.ingress][key], raw.at("status", "loadBalancer") != want else { continue }
                 let ing = Ingress(raw)
-                guard Self.serves(ing, classes: classes, ingressClasses: ingressClasses),
-                    raw.at("status", "loadBalancer") != want
-                else { continue }
+                guard Self.serves(ing, classes: classes, ingressClasses: ingressClasses) else { continue }
                 var obj = raw
                 obj.set(["status", "loadBalancer"], want)
                 do {
                     _ = try await writer.update(.ingress, namespace: ing.metadata.namespace, name: ing.metadata.name, subresource: "status", obj)
                 } catch {
-                    logger.info("ingress status update failed; retrying on next change", metadata: ["ingress": "\(ing.metadata.namespace)/\(ing.metadata.name)", "error": "\(error)"])
+                    retry.insert(key)
+                    logger.info("ingress status update failed; retrying on next change", metadata: ["ingress": "\(key)", "error": "\(error)"])
                 }
             }
         }

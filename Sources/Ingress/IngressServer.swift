@@ -43,6 +43,7 @@ public final class IngressServer: Sendable {
         var bound: [BoundListener] = []
         var isBound = false
         var lastApplied: ClusterSnapshot?
+        var decodeCaches = RoutingDecodeCaches()
         var subscribers: [Int: AsyncStream<IngressBuildReport>.Continuation] = [:]
         var nextSubscriber = 0
     }
@@ -130,7 +131,13 @@ public final class IngressServer: Sendable {
     public func run() async throws {
         if !state.withLock({ $0.isBound }) { try await bind() }
         for await snapshot in source.updates() {
-            apply(snapshot)
+            let started = ContinuousClock.now
+            if apply(snapshot) {
+                // Under churn, rebuild at most half the time: after a build that took T, let changes
+                // gather for T (snapshots coalesce meanwhile). A single change is still applied at once.
+                let cost = ContinuousClock.now - started
+                if cost > .milliseconds(2) { try? await Task.sleep(for: min(cost, .seconds(1))) }
+            }
         }
         // The source ended (or we were cancelled): keep serving the last table until cancelled.
         while !Task.isCancelled {
@@ -140,10 +147,11 @@ public final class IngressServer: Sendable {
     }
 
     /// Rebuilds the table when anything it reads changed since the last build, and swaps it in.
-    func apply(_ snapshot: ClusterSnapshot) {
+    @discardableResult
+    func apply(_ snapshot: ClusterSnapshot) -> Bool {
         guard snapshot.isSynced(Self.requiredResources) else {
             logger.debug("ingress waiting for initial sync", metadata: ["version": "\(snapshot.version)"])
-            return
+            return false
         }
         let previousSnapshot = state.withLock { $0.lastApplied }
         if let previousSnapshot, previousSnapshot.isSynced(Self.requiredResources),
@@ -152,14 +160,20 @@ public final class IngressServer: Sendable {
             // Nothing we read changed; measure the next snapshot from this one, so that changes to
             // other resources never outgrow the change log (a full comparison each time).
             state.withLock { $0.lastApplied = snapshot }
-            return
+            return false
+        }
+        var caches = state.withLock { s in
+            let c = s.decodeCaches
+            s.decodeCaches = RoutingDecodeCaches()  // uniquely referenced while we build
+            return c
         }
         let next = RoutingState.make(
             snapshot: snapshot, classNames: configuration.classNames, controller: configuration.controller,
-            previous: routing.current)
+            previous: routing.current, caches: &caches)
         routing.replace(next)
         let subscribers = state.withLock { s in
             s.lastApplied = snapshot
+            s.decodeCaches = caches
             return Array(s.subscribers.values)
         }
         for c in subscribers { c.yield(next.report) }
@@ -169,6 +183,7 @@ public final class IngressServer: Sendable {
                 "version": "\(snapshot.version)", "accepted": "\(next.report.accepted.count)",
                 "problems": "\(next.report.problems.count)", "hosts": "\(next.table.hostNames.count)",
             ])
+        return true
     }
 
     private func shutdown() async {

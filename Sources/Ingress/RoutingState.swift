@@ -29,6 +29,40 @@ public struct IngressBuildReport: Sendable {
     }
 }
 
+/// Typed objects decoded from a snapshot, reused across builds while an object's resourceVersion
+/// stays the same: a rebuild after one change decodes one object, not every Ingress, Service,
+/// EndpointSlice and Secret in the cluster.
+struct DecodeCache<T> {
+    private var entries: [String: (rv: String, value: T)] = [:]
+
+    mutating func decode(_ objects: ClusterSnapshot.Objects, _ make: (JSON) -> T) -> [T] {
+        var next: [String: (rv: String, value: T)] = [:]
+        next.reserveCapacity(objects.count)
+        var out: [T] = []
+        out.reserveCapacity(objects.count)
+        for (key, json) in objects {
+            let rv = json.at("metadata", "resourceVersion")?.stringValue ?? ""
+            let value: T
+            if !rv.isEmpty, let e = entries[key], e.rv == rv { value = e.value } else { value = make(json) }
+            out.append(value)
+            next[key] = (rv, value)
+        }
+        entries = next
+        return out
+    }
+}
+
+extension DecodeCache: Sendable where T: Sendable {}
+
+/// The decode caches of one `IngressServer`, one per resource the route table reads.
+struct RoutingDecodeCaches: Sendable {
+    var ingresses = DecodeCache<Ingress>()
+    var ingressClasses = DecodeCache<IngressClass>()
+    var services = DecodeCache<Service>()
+    var endpointSlices = DecodeCache<EndpointSlice>()
+    var secrets = DecodeCache<Secret>()
+}
+
 /// The immutable state every request and TLS handshake reads: route table plus loaded certificates.
 struct RoutingState: Sendable {
     var table: RouteTable
@@ -51,11 +85,22 @@ struct RoutingState: Sendable {
     static func make(
         snapshot: ClusterSnapshot, classNames: Set<String>, controller: String, previous: RoutingState
     ) -> RoutingState {
+        var caches = RoutingDecodeCaches()
+        return make(snapshot: snapshot, classNames: classNames, controller: controller, previous: previous, caches: &caches)
+    }
+
+    static func make(
+        snapshot: ClusterSnapshot, classNames: Set<String>, controller: String, previous: RoutingState,
+        caches: inout RoutingDecodeCaches
+    ) -> RoutingState {
         let ingresses = ingressesServed(
-            snapshot.ingresses, classes: snapshot.ingressClasses, ourClassNames: classNames, controller: controller)
+            caches.ingresses.decode(snapshot[.ingress], Ingress.init),
+            classes: caches.ingressClasses.decode(snapshot[.ingressClass], IngressClass.init),
+            ourClassNames: classNames, controller: controller)
         let build = RouteTable.build(
-            ingresses: ingresses, services: snapshot.services, endpointSlices: snapshot.endpointSlices,
-            secrets: snapshot.secrets)
+            ingresses: ingresses, services: caches.services.decode(snapshot[.service], Service.init),
+            endpointSlices: caches.endpointSlices.decode(snapshot[.endpointSlice], EndpointSlice.init),
+            secrets: caches.secrets.decode(snapshot[.secret], Secret.init))
         var report = IngressBuildReport(
             snapshotVersion: snapshot.version, problems: build.problems, conflicts: build.conflicts,
             unsupportedAnnotations: build.unsupportedAnnotations, accepted: build.accepted)

@@ -1,5 +1,6 @@
 import Foundation
 import IngressCore
+import KubeAPI
 import NIOHTTP1
 import Testing
 
@@ -270,5 +271,37 @@ import Testing
                 "Access-Control-Allow-Headers", "Access-Control-Expose-Headers", "Access-Control-Max-Age",
                 "Content-Type",
             ])
+    }
+}
+
+@Suite struct DecodeCacheTests {
+    static func object(_ name: String, rv: String) -> JSON {
+        ["metadata": ["name": .string(name), "namespace": "default", "resourceVersion": .string(rv)]]
+    }
+
+    /// Decodes an object again only when its resourceVersion changed; removed objects are gone.
+    @Test func decodesOnlyWhatChanged() {
+        var cache = DecodeCache<String>()
+        var decoded: [String] = []
+        let decode = { (j: JSON) -> String in
+            let s = "\(j.at("metadata", "name")!.stringValue!)@\(j.at("metadata", "resourceVersion")!.stringValue!)"
+            decoded.append(s)
+            return s
+        }
+        var objects = ClusterSnapshot.Objects()
+        for i in 0..<100 { objects["default/o\(i)"] = Self.object("o\(i)", rv: "\(i + 1)") }
+        #expect(cache.decode(objects, decode).count == 100)
+        #expect(decoded.count == 100)
+        decoded = []
+        objects["default/o7"] = Self.object("o7", rv: "500")
+        objects["default/o8"] = nil
+        let values = cache.decode(objects, decode)
+        #expect(decoded == ["o7@500"])
+        #expect(values.count == 99)
+        #expect(values.contains("o7@500") && !values.contains("o7@8") && !values.contains("o8@9"))
+        decoded = []
+        objects["default/o8"] = Self.object("o8", rv: "9")  // back, with its old resourceVersion: decoded anew
+        _ = cache.decode(objects, decode)
+        #expect(decoded == ["o8@9"])
     }
 }
