@@ -248,7 +248,7 @@ http {{ access_log off; keepalive_requests 1000000;
     open(f"{WORK}/haproxy.cfg", "w").write(f"""
 global
   nbthread 1
-  maxconn 10000
+  maxconn 4096
 defaults
   mode http
   timeout connect 5s

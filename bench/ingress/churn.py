@@ -26,9 +26,22 @@ def ingress(name, path="/", annotations=None):
     }).encode()
 
 
-def churn(cfg, count, workers=8):
-    """Creates, then updates (path and an annotation), then deletes `count` Ingresses. Returns per-phase
-    seconds and API errors."""
+def wait_status(url, host, path, want, limit=300):
+    """Seconds until Ferry answers `want` for host+path (bounded), else None."""
+    t0 = time.perf_counter()
+    while time.perf_counter() - t0 < limit:
+        r = subprocess.run(["curl", "-s", "-o", "/dev/null", "-w", "%{http_code}", "-H", f"Host: {host}", url + path.lstrip("/")],
+                           capture_output=True, text=True)
+        if r.stdout == str(want):
+            return round(time.perf_counter() - t0, 2)
+        time.sleep(0.1)
+    return None
+
+
+def churn(cfg, count, url, workers=8):
+    """Creates, then updates (path and an annotation), then deletes `count` Ingresses, checking after
+    each phase that the last Ingress's route appeared, moved and went away. Returns per-phase seconds,
+    the route checks and API errors."""
     base = "/apis/networking.k8s.io/v1/namespaces/default/ingresses"
     phases = {}
     errors = [0]
@@ -50,14 +63,20 @@ def churn(cfg, count, workers=8):
         for t in ts: t.join(timeout=900)
         phases[phase] = round(time.perf_counter() - t0, 1)
 
+    last = f"churn-{count - 1}.churn.local"
+    routed = {}
     run("create", lambda c, n: c.req("POST", base, ingress(n)))
+    routed["create_s"] = wait_status(url, last, "/", 200)
     run("update", lambda c, n: c.req("PATCH", f"{base}/{n}", json.dumps({
         "metadata": {"annotations": {"churn": "updated"}},
         "spec": {"rules": [{"host": f"{n}.churn.local", "http": {"paths": [
             {"path": "/v2", "pathType": "Prefix", "backend": {"service": {"name": "backend", "port": {"number": 80}}}}]}}]},
     }).encode(), "application/merge-patch+json"))
+    routed["update_s"] = wait_status(url, last, "/v2/x", 200)
+    routed["update_old_path_404"] = wait_status(url, last, "/", 404) is not None
     run("delete", lambda c, n: c.req("DELETE", f"{base}/{n}"))
-    return phases, errors[0]
+    routed["delete_s"] = wait_status(url, last, "/v2/x", 404)
+    return phases, routed, errors[0]
 
 
 def main():
@@ -83,7 +102,7 @@ def main():
     time.sleep(2)
     cfg = load.load_kubeconfig(kc)
     t0 = time.perf_counter()
-    phases, api_errors = churn(cfg, count)
+    phases, routed, api_errors = churn(cfg, count, url)
     elapsed = round(time.perf_counter() - t0, 1)
     time.sleep(2)
     os.killpg(wrk.pid, signal.SIGINT)
@@ -97,9 +116,10 @@ def main():
     if m:
         failed += int(m.group(1))
     rss = int(open(f"/proc/{ferry.pid}/status").read().split("VmRSS:")[1].split()[0])
-    print(json.dumps({"ingress_changes": 3 * count, "api_errors": api_errors, "phases_s": phases, "churn_s": elapsed,
+    print(json.dumps({"ingress_changes": 3 * count, "api_errors": api_errors, "phases_s": phases,
+                      "last_route_after_phase": routed, "churn_s": elapsed,
                       "wrk_requests": total, "wrk_failed": failed, "ferry_rss_kib": rss}), flush=True)
-    if failed or api_errors:
+    if failed or api_errors or None in routed.values() or not routed["update_old_path_404"]:
         print(out, file=sys.stderr)
         sys.exit(1)
 
