@@ -250,4 +250,79 @@ struct IngressConformanceTests {
                                       "--resolve", "nope.example.com:\(s.https):127.0.0.1", "https://nope.example.com:\(s.https)/"])
         #expect(r.status == 60, "certificate for an unknown name should not verify: \(r)")  // 60: peer certificate cannot be authenticated
     }
+
+    @Test("churn: 300 Ingresses created, changed and deleted while a keep-alive client requests another host; no request fails")
+    func churnUnderLoad() throws {
+        let s = try Setup()
+        try s.apply("""
+            apiVersion: networking.k8s.io/v1
+            kind: Ingress
+            metadata: {name: stable}
+            spec:
+              ingressClassName: ferry
+              rules:
+            \(ingressRule("stable.example", [("/", "Prefix", "echo-b")]))
+            """)
+        #expect(eventually { s.served("stable.example") == "127.3.0.11" })
+        let stopFile = s.dir + "/stop-load"
+        let load = try Background(which("python3")!, ["-c", churnLoad, "\(s.http)", stopFile])
+        defer { load.stop(SIGKILL) }
+        #expect(eventually(timeout: 10) { load.log.contains("started") })
+        func many(_ path: String) -> String {
+            (0..<300).map { i in
+                """
+                apiVersion: networking.k8s.io/v1
+                kind: Ingress
+                metadata: {name: churn-\(i)}
+                spec:
+                  ingressClassName: ferry
+                  rules:
+                \(ingressRule("c\(i).example", [(path, "Prefix", "echo")]))
+                """
+            }.joined(separator: "\n---\n")
+        }
+        var r = try s.ferry.kubectl(["create", "-f", "-"], stdin: many("/"), timeout: 120)
+        #expect(r.status == 0, "\(r.stderr.suffix(500))")
+        #expect(eventually(timeout: 30) { s.get("c299.example").code == "200" })
+        r = try s.ferry.kubectl(["apply", "-f", "-"], stdin: many("/v2"), timeout: 120)
+        #expect(r.status == 0, "\(r.stderr.suffix(500))")
+        #expect(eventually(timeout: 30) { s.get("c299.example", "/v2/x").code == "200" && s.get("c299.example").code == "404" })
+        r = try s.ferry.kubectl(["delete", "-f", "-"], stdin: many("/v2"), timeout: 120)
+        #expect(r.status == 0, "\(r.stderr.suffix(500))")
+        #expect(eventually(timeout: 30) { s.get("c299.example", "/v2/x").code == "404" })
+        FileManager.default.createFile(atPath: stopFile, contents: Data())
+        #expect(eventually(timeout: 15) { load.log.contains("done") })
+        let summary = load.log.split(separator: "\n").first { $0.hasPrefix("done") }.map(String.init) ?? load.log
+        let counts = summary.split(separator: " ").dropFirst().compactMap { Int($0.split(separator: "=").last ?? "") }
+        #expect(counts.count == 2 && counts[0] > 100 && counts[1] == 0, "\(load.log.suffix(1000))")
+    }
 }
+
+/// Keep-alive GETs for Host `stable.example` until the stop file appears (at most 300 s); prints
+/// `done ok=N failed=M` (a failure: any non-200 or connection error).
+let churnLoad = """
+    import http.client, os, signal, sys, time
+    signal.pthread_sigmask(signal.SIG_UNBLOCK, [signal.SIGTERM])
+    port, stop = int(sys.argv[1]), sys.argv[2]
+    ok = failed = 0
+    conn = None
+    t0 = time.time()
+    print("started", flush=True)
+    while not os.path.exists(stop) and time.time() - t0 < 300:
+        try:
+            if conn is None:
+                conn = http.client.HTTPConnection("127.0.0.1", port, timeout=5)
+            conn.request("GET", "/", headers={"Host": "stable.example"})
+            r = conn.getresponse()
+            r.read()
+            if r.status == 200:
+                ok += 1
+            else:
+                failed += 1
+                print("status", r.status, flush=True)
+        except Exception as e:
+            failed += 1
+            print("error", repr(e), flush=True)
+            conn = None
+    print(f"done ok={ok} failed={failed}", flush=True)
+    """
