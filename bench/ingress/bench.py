@@ -94,14 +94,20 @@ def wrk(url, conns, extra=()):
     out = subprocess.run(cmd, capture_output=True, text=True, timeout=SECS + 60).stdout
     rps = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))
     lat = {m.group(1): to_ms(m.group(2), m.group(3)) for m in re.finditer(r"^\s+(50|99)%\s+([\d.]+)(us|ms|s)", out, re.M)}
-    errors = 0
+    return {"rps": round(rps), "p50_ms": round(lat.get("50", 0), 3), "p99_ms": round(lat.get("99", 0), 3),
+            "errors": wrk_failures(out)}
+
+
+def wrk_failures(out):
+    """Failed requests in wrk's report: socket errors of every kind plus non-2xx/3xx answers."""
+    failed = 0
     m = re.search(r"Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)", out)
     if m:
-        errors += sum(int(x) for x in m.groups())
+        failed += sum(int(x) for x in m.groups())
     m = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
     if m:
-        errors += int(m.group(1))
-    return {"rps": round(rps), "p50_ms": round(lat.get("50", 0), 3), "p99_ms": round(lat.get("99", 0), 3), "errors": errors}
+        failed += int(m.group(1))
+    return failed
 
 
 def cpu_per_request(url, pids, clients=16, per_client=250):

@@ -6,7 +6,7 @@ wrk's totals: the acceptance is 0 failed requests (socket errors or non-2xx) acr
 Ferry is pinned to core 0, the backend (nginx), wrk and the API clients to core 1. Loopback only;
 every process started here is stopped by PID; every loop is bounded.
 
-Usage: bench/ingress/churn.py FERRY_BINARY WORKDIR [COUNT]   (default 10000)
+Usage: bench/ingress/churn.py FERRY_BINARY WORKDIR [COUNT]   (default 10000); bench/ingress/run.sh churn [COUNT]
 """
 import json, os, re, signal, subprocess, sys, threading, time
 
@@ -108,13 +108,7 @@ def main():
     os.killpg(wrk.pid, signal.SIGINT)
     out, _ = wrk.communicate(timeout=60)
     total = int(re.search(r"(\d+) requests in", out).group(1))
-    failed = 0
-    m = re.search(r"Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)", out)
-    if m:
-        failed += sum(int(x) for x in m.groups())
-    m = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
-    if m:
-        failed += int(m.group(1))
+    failed = bench.wrk_failures(out)
     rss = int(open(f"/proc/{ferry.pid}/status").read().split("VmRSS:")[1].split()[0])
     print(json.dumps({"ingress_changes": 3 * count, "api_errors": api_errors, "phases_s": phases,
                       "last_route_after_phase": routed, "churn_s": elapsed,
