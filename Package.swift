@@ -112,7 +112,9 @@ let package = Package(
         .target(name: "TestSupport", path: "Tests/TestSupport"),
         .testTarget(name: "KubeAPITests", dependencies: ["KubeAPI", "TestSupport"]),
         .testTarget(name: "StoreTests", dependencies: ["Store", "KubeAPI"]),
-        .testTarget(name: "ControllersTests", dependencies: ["Controllers", "KubeAPI", "TestSupport"]),
+        .testTarget(name: "ControllersTests", dependencies: [
+            "Controllers", "KubeAPI", "TestSupport", .product(name: "Logging", package: "swift-log"),
+        ]),
         .testTarget(name: "DNSCoreTests", dependencies: ["DNSCore", "KubeAPI", "TestSupport"]),
         .testTarget(name: "IngressCoreTests", dependencies: ["IngressCore", "KubeAPI"]),
         .testTarget(name: "ProxyRulesTests", dependencies: ["ProxyRules", "KubeAPI", "TestSupport"]),

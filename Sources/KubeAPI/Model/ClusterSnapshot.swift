@@ -1,4 +1,5 @@
 import HashTreeCollections
+import Synchronization
 /// Where controllers and data planes get cluster state: an immutable snapshot now, and newer ones
 /// as they come. Implemented by the watch cache (`Informer`); tests use a fake.
 public protocol ClusterSource: Sendable {
@@ -80,13 +81,26 @@ public struct ClusterSnapshot: Sendable {
         return fullChangedKeys(r, since: old)
     }
 
+    /// Counts full comparisons (`changedKeys` without a usable change log) made by the current
+    /// task and its children; tests use it to check that a consumer stays on the O(changes) path.
+    @TaskLocal public static var fullComparisons: FullComparisonCounter?
+
     func fullChangedKeys(_ r: ResourceType, since old: ClusterSnapshot) -> Set<String> {
+        Self.fullComparisons?.add()
         let a = old[r], b = self[r]
         var out = Set<String>()
         for (k, v) in b where a[k]?.at("metadata", "resourceVersion") != v.at("metadata", "resourceVersion") { out.insert(k) }
         for k in a.keys where b[k] == nil { out.insert(k) }
         return out
     }
+}
+
+/// See `ClusterSnapshot.fullComparisons`.
+public final class FullComparisonCounter: Sendable {
+    private let n = Mutex(0)
+    public init() {}
+    public var count: Int { n.withLock { $0 } }
+    func add() { n.withLock { $0 += 1 } }
 }
 
 /// One recorded change, linked to the ones before it (immutable, shared between snapshots).
