@@ -322,12 +322,12 @@ public final class Store: Sendable {
                     revision += 1
                     obj.set(["metadata", "resourceVersion"], .string(String(revision)))
                     let bytes = obj.serializedBytes()
-                    try db.execute(
-                        sql: "INSERT INTO log (id, key, created, deleted, prev_revision, value) VALUES (?, ?, ?, 0, ?, ?)",
-                        arguments: [revision, w.key, current == nil, current?.revision ?? 0, Data(bytes)])
-                    try db.execute(
-                        sql: "INSERT OR REPLACE INTO current (key, revision, value) VALUES (?, ?, ?)",
-                        arguments: [w.key, revision, Data(bytes)])
+                    // Cached statements: compiling the SQL per write cost ~4% of a create.
+                    try db.cachedStatement(
+                        sql: "INSERT INTO log (id, key, created, deleted, prev_revision, value) VALUES (?, ?, ?, 0, ?, ?)"
+                    ).execute(arguments: [revision, w.key, current == nil, current?.revision ?? 0, Data(bytes)])
+                    try db.cachedStatement(sql: "INSERT OR REPLACE INTO current (key, revision, value) VALUES (?, ?, ?)")
+                        .execute(arguments: [w.key, revision, Data(bytes)])
                     let stored = StoredObject(key: w.key, revision: revision, value: obj, bytes: bytes)
                     staged[w.key] = .some(stored)
                     events.append(StoreEvent(
@@ -343,10 +343,10 @@ public final class Store: Sendable {
                     var obj = current.value
                     obj.set(["metadata", "resourceVersion"], .string(String(revision)))
                     let bytes = obj.serializedBytes()
-                    try db.execute(
-                        sql: "INSERT INTO log (id, key, created, deleted, prev_revision, value) VALUES (?, ?, 0, 1, ?, ?)",
-                        arguments: [revision, w.key, current.revision, Data(bytes)])
-                    try db.execute(sql: "DELETE FROM current WHERE key = ?", arguments: [w.key])
+                    try db.cachedStatement(
+                        sql: "INSERT INTO log (id, key, created, deleted, prev_revision, value) VALUES (?, ?, 0, 1, ?, ?)"
+                    ).execute(arguments: [revision, w.key, current.revision, Data(bytes)])
+                    try db.cachedStatement(sql: "DELETE FROM current WHERE key = ?").execute(arguments: [w.key])
                     let deleted = StoredObject(key: w.key, revision: revision, value: obj, bytes: bytes)
                     staged[w.key] = .some(nil)
                     events.append(StoreEvent(type: .deleted, key: w.key, revision: revision, object: obj, previous: current.value, bytes: bytes))
