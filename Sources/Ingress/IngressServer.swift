@@ -209,15 +209,14 @@ public final class IngressServer: Sendable {
         logger.info("ingress stopped")
     }
 
+    private let requestIDs = RequestIDSource()
+
     private func environment() -> ProxyEnvironment {
         ProxyEnvironment(
             routing: routing, limits: configuration.limits, serverName: configuration.serverName, isTLS: false,
             isHTTP2: false, metrics: metrics, logger: logger,
             epochSeconds: { Int64(Date().timeIntervalSince1970) },
-            makeRequestID: {
-                var g = SystemRandomNumberGenerator()
-                return ProxyHeaders.makeRequestID(using: &g)
-            },
+            makeRequestID: { [requestIDs] in requestIDs.next() },
             random: { Double.random(in: 0..<1) })
     }
 

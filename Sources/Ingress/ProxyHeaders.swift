@@ -1,3 +1,7 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+import Synchronization
 import NIOHTTP1
 
 /// Header rewriting between client and backend, as pure functions of the heads involved.
@@ -174,5 +178,33 @@ enum ProxyHeaders {
     private static func hex(_ v: UInt64) -> String {
         let s = String(v, radix: 16)
         return String(repeating: "0", count: 16 - s.count) + s
+    }
+}
+
+/// Request IDs from the kernel's cryptographic generator, fetched 4 KiB at a time: one read per
+/// 256 requests instead of two `getrandom` calls per request.
+final class RequestIDSource: Sendable {
+    private struct Pool: RandomNumberGenerator {
+        var words: [UInt64] = []
+        mutating func next() -> UInt64 {
+            if words.isEmpty {
+                words = [UInt64](repeating: 0, count: 512)
+                // Glibc's module does not export getrandom(2); /dev/urandom is the same source.
+                let fd = open("/dev/urandom", O_RDONLY | O_CLOEXEC)
+                let filled = fd < 0 ? -1 : words.withUnsafeMutableBytes { read(fd, $0.baseAddress, $0.count) }
+                if fd >= 0 { close(fd) }
+                if filled != words.count * 8 {  // not expected; fall back to one call per word
+                    var system = SystemRandomNumberGenerator()
+                    for i in words.indices { words[i] = system.next() }
+                }
+            }
+            return words.removeLast()
+        }
+    }
+
+    private let pool = Mutex(Pool())
+
+    func next() -> String {
+        pool.withLock { ProxyHeaders.makeRequestID(using: &$0) }
     }
 }

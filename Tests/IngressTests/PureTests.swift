@@ -305,3 +305,13 @@ import Testing
         #expect(decoded == ["o8@9"])
     }
 }
+
+@Suite struct RequestIDSourceTests {
+    /// 32 lowercase hex digits each, and no repeats across several refills of the random pool.
+    @Test func idsAreHexAndUnique() {
+        let source = RequestIDSource()
+        let ids = (0..<2000).map { _ in source.next() }
+        #expect(ids.allSatisfy { $0.count == 32 && $0.allSatisfy { "0123456789abcdef".contains($0) } })
+        #expect(Set(ids).count == ids.count)
+    }
+}
