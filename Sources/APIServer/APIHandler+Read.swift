@@ -14,7 +14,7 @@ extension APIHandler {
             let isWatch = req.queryValue("watch").map { $0 == "true" || $0 == "1" } ?? false
             return isWatch ? try watch(r, namespace: route.namespace, req) : try list(r, namespace: route.namespace, req)
         case (.GET, let name?):
-            guard let o = store.get(r.key(namespace: route.namespace, name: name)) else { throw APIError.notFound(r, name) }
+            let o = try get(r, namespace: route.namespace, name: name)
             return respond(o.value, r, req, bytes: o.bytes)
         case (.POST, nil):
             return try await create(r, namespace: route.namespace, req)
@@ -32,9 +32,9 @@ extension APIHandler {
         }
     }
 
-    func get(_ r: ResourceType, namespace: String?, name: String) throws -> JSON {
+    func get(_ r: ResourceType, namespace: String?, name: String) throws -> StoredObject {
         guard let o = store.get(r.key(namespace: namespace, name: name)) else { throw APIError.notFound(r, name) }
-        return o.value
+        return o
     }
 
     /// A single object, as JSON or as a one-row Table.

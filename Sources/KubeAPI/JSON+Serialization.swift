@@ -208,10 +208,6 @@ extension JSON {
         return out
     }
 
-    public func write(to out: inout String) {
-        out += serialized()
-    }
-
     /// Appends the compact form to `out` (UTF-8), object keys in `String` order.
     public func write(to out: inout [UInt8]) {
         switch self {
