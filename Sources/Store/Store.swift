@@ -322,10 +322,7 @@ public final class Store: Sendable {
                     revision += 1
                     obj.set(["metadata", "resourceVersion"], .string(String(revision)))
                     let bytes = obj.serializedBytes()
-                    // Cached statements: compiling the SQL per write cost ~4% of a create.
-                    try db.cachedStatement(
-                        sql: "INSERT INTO log (id, key, created, deleted, prev_revision, value) VALUES (?, ?, ?, 0, ?, ?)"
-                    ).execute(arguments: [revision, w.key, current == nil, current?.revision ?? 0, Data(bytes)])
+                    try Self.appendLog(db, revision, w.key, created: current == nil, deleted: false, previous: current?.revision, bytes)
                     try db.cachedStatement(sql: "INSERT OR REPLACE INTO current (key, revision, value) VALUES (?, ?, ?)")
                         .execute(arguments: [w.key, revision, Data(bytes)])
                     let stored = StoredObject(key: w.key, revision: revision, value: obj, bytes: bytes)
@@ -343,9 +340,7 @@ public final class Store: Sendable {
                     var obj = current.value
                     obj.set(["metadata", "resourceVersion"], .string(String(revision)))
                     let bytes = obj.serializedBytes()
-                    try db.cachedStatement(
-                        sql: "INSERT INTO log (id, key, created, deleted, prev_revision, value) VALUES (?, ?, 0, 1, ?, ?)"
-                    ).execute(arguments: [revision, w.key, current.revision, Data(bytes)])
+                    try Self.appendLog(db, revision, w.key, created: false, deleted: true, previous: current.revision, bytes)
                     try db.cachedStatement(sql: "DELETE FROM current WHERE key = ?").execute(arguments: [w.key])
                     let deleted = StoredObject(key: w.key, revision: revision, value: obj, bytes: bytes)
                     staged[w.key] = .some(nil)
@@ -357,6 +352,16 @@ public final class Store: Sendable {
         }
         if !events.isEmpty { publish(events) }
         return outcomes
+    }
+
+    /// One row of the log (the row id is the revision). Statements are cached: compiling the SQL
+    /// per write cost ~4% of a create.
+    private static func appendLog(
+        _ db: Database, _ revision: Int64, _ key: String, created: Bool, deleted: Bool, previous: Int64?, _ bytes: [UInt8]
+    ) throws {
+        try db.cachedStatement(
+            sql: "INSERT INTO log (id, key, created, deleted, prev_revision, value) VALUES (?, ?, ?, ?, ?, ?)"
+        ).execute(arguments: [revision, key, created, deleted, previous ?? 0, Data(bytes)])
     }
 
     /// Makes committed events visible: current state, revision, history window, live watchers.
