@@ -32,11 +32,11 @@ public final class LoadBalancerController: Sendable {
         }
         for await snap in source.updates() {
             guard snap.isSynced([.service]) else { continue }
-            if let previous = last {
-                // Advance `last` on every snapshot, even one without Service changes: measuring from an
-                // old snapshot would outgrow the change log and cost a full comparison each time.
-                let changed = snap.changedKeys(.service, since: previous)
-                last = snap
+            let changed = last.map { snap.changedKeys(.service, since: $0) }
+            // Advance `last` on every snapshot, even one without Service changes: measuring from an
+            // old snapshot would outgrow the change log and cost a full comparison each time.
+            last = snap
+            if let changed {
                 if changed.isEmpty { continue }
                 for k in changed {
                     if concernsUs(snap[.service][k]) { relevant.insert(k) } else { relevant.remove(k) }
@@ -44,7 +44,6 @@ public final class LoadBalancerController: Sendable {
             } else {
                 relevant = Set(snap[.service].filter { concernsUs($0.value) }.keys)
             }
-            last = snap
             let services = relevant.sorted().compactMap { snap[.service][$0] }.map(Service.init)
             var planInput = services
             // Our own recent writes count as held, so a stale cache cannot double-assign.
@@ -95,18 +94,9 @@ public final class LoadBalancerController: Sendable {
     }
 
     func event(for s: Service, reason: String, message: String) async {
-        let now = ISO8601DateFormatter().string(from: Date())
-        let ev: JSON = [
-            "apiVersion": "v1", "kind": "Event",
-            "metadata": ["generateName": .string(s.metadata.name + "."), "namespace": .string(s.metadata.namespace)],
-            "involvedObject": [
-                "apiVersion": "v1", "kind": "Service", "name": .string(s.metadata.name),
-                "namespace": .string(s.metadata.namespace), "uid": .string(s.metadata.uid),
-            ],
-            "reason": .string(reason), "message": .string(message), "type": "Warning",
-            "source": ["component": "ferry-lb-controller"], "reportingComponent": "ferry-lb-controller",
-            "firstTimestamp": .string(now), "lastTimestamp": .string(now), "count": 1,
-        ]
+        let ev = warningEvent(
+            about: ("v1", "Service", s.metadata.namespace, s.metadata.name, s.metadata.uid),
+            reason: reason, message: message, component: "ferry-lb-controller")
         do { _ = try await writer.create(.event, namespace: s.metadata.namespace, ev) } catch {
             logger.debug("event create failed", metadata: ["error": "\(error)"])
         }

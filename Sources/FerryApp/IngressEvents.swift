@@ -1,4 +1,5 @@
 import ClusterClient
+import Controllers
 import Foundation
 import Ingress
 import IngressCore
@@ -50,19 +51,10 @@ struct IngressEventService: ServiceLifecycle.Service {
     }
 
     func event(_ f: Finding) async {
-        let now = ISO8601DateFormatter().string(from: Date())
         let uid = source.current[.ingress]["\(f.ingress.namespace)/\(f.ingress.name)"]?.at("metadata", "uid")?.stringValue ?? ""
-        let ev: JSON = [
-            "apiVersion": "v1", "kind": "Event",
-            "metadata": ["generateName": .string(f.ingress.name + "."), "namespace": .string(f.ingress.namespace)],
-            "involvedObject": [
-                "apiVersion": "networking.k8s.io/v1", "kind": "Ingress", "name": .string(f.ingress.name),
-                "namespace": .string(f.ingress.namespace), "uid": .string(uid),
-            ],
-            "reason": .string(f.reason), "message": .string(f.message), "type": "Warning",
-            "source": ["component": "ferry-ingress"], "reportingComponent": "ferry-ingress",
-            "firstTimestamp": .string(now), "lastTimestamp": .string(now), "count": 1,
-        ]
+        let ev = warningEvent(
+            about: ("networking.k8s.io/v1", "Ingress", f.ingress.namespace, f.ingress.name, uid),
+            reason: f.reason, message: f.message, component: "ferry-ingress")
         do { _ = try await client.create(.event, namespace: f.ingress.namespace, ev) } catch {
             logger.debug("event create failed", metadata: ["error": "\(error)"])
         }
