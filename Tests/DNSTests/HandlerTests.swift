@@ -224,7 +224,13 @@ let malformedWithHeader: [UInt8] = [0xAB, 0xCD, 0x01, 0x00, 0, 1, 0, 0, 0, 0, 0,
         var cache = ZoneAnswerCache()
         _ = cache.answer(ByteBuffer(bytes: svc1Query), generation: 1)
         cache.store(query: ByteBuffer(bytes: svc1Query), answer: svc1Answer, generation: 1)
-        #expect(cache.answer(ByteBuffer(bytes: withID(svc1Query, 9)), generation: 1)?.bytes == withID(svc1Answer, 9))
+        #expect(cache.answer(ByteBuffer(bytes: withID(svc1Query, 9)), generation: 1)?.reply == withID(svc1Answer, 9))
+        // One byte more or less, or a different byte, is another query.
+        #expect(cache.answer(ByteBuffer(bytes: svc1Query + [0]), generation: 1) == nil)
+        #expect(cache.answer(ByteBuffer(bytes: Array(svc1Query.dropLast())), generation: 1) == nil)
+        var other = svc1Query
+        other[other.count - 1] ^= 1
+        #expect(cache.answer(ByteBuffer(bytes: other), generation: 1) == nil)
         #expect(cache.answer(ByteBuffer(bytes: svc1Query), generation: 2) == nil)  // the zone changed
         // The engine marks only zone answers without autopath as cacheable.
         let autopath = makeEngine(autopath: true)
