@@ -40,7 +40,8 @@ private typealias D = DiffFixtures
             add chain ip ferry endpoint-5RFCDDV7-ns4/svc4/tcp/p80__10.180.0.5/80
             flush chain ip ferry service-LAUZTJTB-ns4/svc4/tcp/p80
             add rule ip ferry service-LAUZTJTB-ns4/svc4/tcp/p80 ip daddr 172.30.0.44 ip saddr != 10.0.0.0/8 jump mark-for-masquerade
-            add rule ip ferry service-LAUZTJTB-ns4/svc4/tcp/p80 numgen random mod 2 vmap { 0 : goto endpoint-UNZV3OEC-ns4/svc4/tcp/p80__10.180.0.4/80 , 1 : goto endpoint-5RFCDDV7-ns4/svc4/tcp/p80__10.180.0.5/80 }
+            add rule ip ferry service-LAUZTJTB-ns4/svc4/tcp/p80 numgen random mod 2 0 goto endpoint-UNZV3OEC-ns4/svc4/tcp/p80__10.180.0.4/80
+            add rule ip ferry service-LAUZTJTB-ns4/svc4/tcp/p80 goto endpoint-5RFCDDV7-ns4/svc4/tcp/p80__10.180.0.5/80
             add rule ip ferry endpoint-5RFCDDV7-ns4/svc4/tcp/p80__10.180.0.5/80 ip saddr 10.180.0.5 jump mark-for-masquerade
             add rule ip ferry endpoint-5RFCDDV7-ns4/svc4/tcp/p80__10.180.0.5/80 meta l4proto tcp dnat to 10.180.0.5:80
 
@@ -80,7 +81,7 @@ private typealias D = DiffFixtures
             delete element ip ferry no-endpoint-services { 172.30.0.41 . tcp . 80 }
             add element ip ferry service-ips { 172.30.0.41 . tcp . 80 : goto service-ULMVA6XW-ns1/svc1/tcp/p80 }
             add rule ip ferry service-ULMVA6XW-ns1/svc1/tcp/p80 ip daddr 172.30.0.41 ip saddr != 10.0.0.0/8 jump mark-for-masquerade
-            add rule ip ferry service-ULMVA6XW-ns1/svc1/tcp/p80 numgen random mod 1 vmap { 0 : goto endpoint-5OJB2KTY-ns1/svc1/tcp/p80__10.180.0.1/80 }
+            add rule ip ferry service-ULMVA6XW-ns1/svc1/tcp/p80 goto endpoint-5OJB2KTY-ns1/svc1/tcp/p80__10.180.0.1/80
             add rule ip ferry endpoint-5OJB2KTY-ns1/svc1/tcp/p80__10.180.0.1/80 ip saddr 10.180.0.1 jump mark-for-masquerade
             add rule ip ferry endpoint-5OJB2KTY-ns1/svc1/tcp/p80__10.180.0.1/80 meta l4proto tcp dnat to 10.180.0.1:80
 
@@ -100,7 +101,7 @@ private typealias D = DiffFixtures
             delete element ip ferry service-ips { 172.30.0.41 . tcp . 80 }
             add element ip ferry service-ips { 172.30.0.41 . tcp . 80 : goto local-ULMVA6XW-ns1/svc1/tcp/p80 }
             add rule ip ferry local-ULMVA6XW-ns1/svc1/tcp/p80 ip daddr 172.30.0.41 ip saddr != 10.0.0.0/8 jump mark-for-masquerade
-            add rule ip ferry local-ULMVA6XW-ns1/svc1/tcp/p80 numgen random mod 1 vmap { 0 : goto endpoint-5OJB2KTY-ns1/svc1/tcp/p80__10.180.0.1/80 }
+            add rule ip ferry local-ULMVA6XW-ns1/svc1/tcp/p80 goto endpoint-5OJB2KTY-ns1/svc1/tcp/p80__10.180.0.1/80
             delete chain ip ferry service-ULMVA6XW-ns1/svc1/tcp/p80
 
             """)
@@ -116,7 +117,7 @@ private typealias D = DiffFixtures
             add set ip ferry affinity-UNZV3OEC-ns4/svc4/tcp/p80__10.180.0.4/80 { type ipv4_addr ; flags dynamic,timeout ; timeout 600s ; }
             add rule ip ferry service-LAUZTJTB-ns4/svc4/tcp/p80 ip daddr 172.30.0.44 ip saddr != 10.0.0.0/8 jump mark-for-masquerade
             add rule ip ferry service-LAUZTJTB-ns4/svc4/tcp/p80 ip saddr @affinity-UNZV3OEC-ns4/svc4/tcp/p80__10.180.0.4/80 goto endpoint-UNZV3OEC-ns4/svc4/tcp/p80__10.180.0.4/80
-            add rule ip ferry service-LAUZTJTB-ns4/svc4/tcp/p80 numgen random mod 1 vmap { 0 : goto endpoint-UNZV3OEC-ns4/svc4/tcp/p80__10.180.0.4/80 }
+            add rule ip ferry service-LAUZTJTB-ns4/svc4/tcp/p80 goto endpoint-UNZV3OEC-ns4/svc4/tcp/p80__10.180.0.4/80
             add rule ip ferry endpoint-UNZV3OEC-ns4/svc4/tcp/p80__10.180.0.4/80 ip saddr 10.180.0.4 jump mark-for-masquerade
             add rule ip ferry endpoint-UNZV3OEC-ns4/svc4/tcp/p80__10.180.0.4/80 update @affinity-UNZV3OEC-ns4/svc4/tcp/p80__10.180.0.4/80 { ip saddr }
             add rule ip ferry endpoint-UNZV3OEC-ns4/svc4/tcp/p80__10.180.0.4/80 meta l4proto tcp dnat to 10.180.0.4:80

@@ -123,7 +123,8 @@ let baseIPv4 = """
             add chain ip ferry endpoint-UNZV3OEC-ns4/svc4/tcp/p80__10.180.0.4/80
             add chain ip ferry endpoint-5RFCDDV7-ns4/svc4/tcp/p80__10.180.0.5/80
             add rule ip ferry service-LAUZTJTB-ns4/svc4/tcp/p80 ip daddr 172.30.0.44 ip saddr != 10.0.0.0/8 jump mark-for-masquerade
-            add rule ip ferry service-LAUZTJTB-ns4/svc4/tcp/p80 numgen random mod 2 vmap { 0 : goto endpoint-UNZV3OEC-ns4/svc4/tcp/p80__10.180.0.4/80 , 1 : goto endpoint-5RFCDDV7-ns4/svc4/tcp/p80__10.180.0.5/80 }
+            add rule ip ferry service-LAUZTJTB-ns4/svc4/tcp/p80 numgen random mod 2 0 goto endpoint-UNZV3OEC-ns4/svc4/tcp/p80__10.180.0.4/80
+            add rule ip ferry service-LAUZTJTB-ns4/svc4/tcp/p80 goto endpoint-5RFCDDV7-ns4/svc4/tcp/p80__10.180.0.5/80
             add rule ip ferry endpoint-UNZV3OEC-ns4/svc4/tcp/p80__10.180.0.4/80 ip saddr 10.180.0.4 jump mark-for-masquerade
             add rule ip ferry endpoint-UNZV3OEC-ns4/svc4/tcp/p80__10.180.0.4/80 meta l4proto tcp dnat to 10.180.0.4:80
             add rule ip ferry endpoint-5RFCDDV7-ns4/svc4/tcp/p80__10.180.0.5/80 ip saddr 10.180.0.5 jump mark-for-masquerade
@@ -148,7 +149,7 @@ let baseIPv4 = """
             add chain ip ferry external-4AT6LBPK-ns3/svc3/tcp/p80
             add chain ip ferry endpoint-UEIP74TE-ns3/svc3/tcp/p80__10.180.0.3/80
             add rule ip ferry service-4AT6LBPK-ns3/svc3/tcp/p80 ip daddr 172.30.0.43 ip saddr != 10.0.0.0/8 jump mark-for-masquerade
-            add rule ip ferry service-4AT6LBPK-ns3/svc3/tcp/p80 numgen random mod 1 vmap { 0 : goto endpoint-UEIP74TE-ns3/svc3/tcp/p80__10.180.0.3/80 }
+            add rule ip ferry service-4AT6LBPK-ns3/svc3/tcp/p80 goto endpoint-UEIP74TE-ns3/svc3/tcp/p80__10.180.0.3/80
             add rule ip ferry external-4AT6LBPK-ns3/svc3/tcp/p80 jump mark-for-masquerade
             add rule ip ferry external-4AT6LBPK-ns3/svc3/tcp/p80 goto service-4AT6LBPK-ns3/svc3/tcp/p80
             add rule ip ferry endpoint-UEIP74TE-ns3/svc3/tcp/p80__10.180.0.3/80 ip saddr 10.180.0.3 jump mark-for-masquerade
@@ -187,7 +188,7 @@ let baseIPv4 = """
             add chain ip ferry endpoint-GTK6MW7G-ns5/svc5/tcp/p80__10.180.0.3/80
             add rule ip ferry service-HVFWP5L3-ns5/svc5/tcp/p80 ip daddr 172.30.0.45 ip saddr != 10.0.0.0/8 jump mark-for-masquerade
             add rule ip ferry service-HVFWP5L3-ns5/svc5/tcp/p80 ip saddr @affinity-GTK6MW7G-ns5/svc5/tcp/p80__10.180.0.3/80 goto endpoint-GTK6MW7G-ns5/svc5/tcp/p80__10.180.0.3/80
-            add rule ip ferry service-HVFWP5L3-ns5/svc5/tcp/p80 numgen random mod 1 vmap { 0 : goto endpoint-GTK6MW7G-ns5/svc5/tcp/p80__10.180.0.3/80 }
+            add rule ip ferry service-HVFWP5L3-ns5/svc5/tcp/p80 goto endpoint-GTK6MW7G-ns5/svc5/tcp/p80__10.180.0.3/80
             add rule ip ferry external-HVFWP5L3-ns5/svc5/tcp/p80 jump mark-for-masquerade
             add rule ip ferry external-HVFWP5L3-ns5/svc5/tcp/p80 goto service-HVFWP5L3-ns5/svc5/tcp/p80
             add rule ip ferry firewall-HVFWP5L3-ns5/svc5/tcp/p80 ip saddr != { 203.0.113.0/25 } drop
@@ -250,7 +251,8 @@ let baseIPv4 = """
             add rule ip ferry service-LAUZTJTB-ns4/svc4/tcp/p80 ip daddr 172.30.0.44 ip saddr != 10.0.0.0/8 jump mark-for-masquerade
             add rule ip ferry service-LAUZTJTB-ns4/svc4/tcp/p80 ip saddr @affinity-UNZV3OEC-ns4/svc4/tcp/p80__10.180.0.4/80 goto endpoint-UNZV3OEC-ns4/svc4/tcp/p80__10.180.0.4/80
             add rule ip ferry service-LAUZTJTB-ns4/svc4/tcp/p80 ip saddr @affinity-5RFCDDV7-ns4/svc4/tcp/p80__10.180.0.5/80 goto endpoint-5RFCDDV7-ns4/svc4/tcp/p80__10.180.0.5/80
-            add rule ip ferry service-LAUZTJTB-ns4/svc4/tcp/p80 numgen random mod 2 vmap { 0 : goto endpoint-UNZV3OEC-ns4/svc4/tcp/p80__10.180.0.4/80 , 1 : goto endpoint-5RFCDDV7-ns4/svc4/tcp/p80__10.180.0.5/80 }
+            add rule ip ferry service-LAUZTJTB-ns4/svc4/tcp/p80 numgen random mod 2 0 goto endpoint-UNZV3OEC-ns4/svc4/tcp/p80__10.180.0.4/80
+            add rule ip ferry service-LAUZTJTB-ns4/svc4/tcp/p80 goto endpoint-5RFCDDV7-ns4/svc4/tcp/p80__10.180.0.5/80
             add rule ip ferry endpoint-UNZV3OEC-ns4/svc4/tcp/p80__10.180.0.4/80 ip saddr 10.180.0.4 jump mark-for-masquerade
             add rule ip ferry endpoint-UNZV3OEC-ns4/svc4/tcp/p80__10.180.0.4/80 update @affinity-UNZV3OEC-ns4/svc4/tcp/p80__10.180.0.4/80 { ip saddr }
             add rule ip ferry endpoint-UNZV3OEC-ns4/svc4/tcp/p80__10.180.0.4/80 meta l4proto tcp dnat to 10.180.0.4:80
@@ -294,7 +296,7 @@ let baseIPv4 = """
             add chain ip ferry external-42NFTM6N-ns2/svc2/tcp/p80
             add chain ip ferry endpoint-SGOXE6O3-ns2/svc2/tcp/p80__10.180.0.2/80
             add rule ip ferry service-42NFTM6N-ns2/svc2/tcp/p80 ip daddr 172.30.0.42 ip saddr != 10.0.0.0/8 jump mark-for-masquerade
-            add rule ip ferry service-42NFTM6N-ns2/svc2/tcp/p80 numgen random mod 1 vmap { 0 : goto endpoint-SGOXE6O3-ns2/svc2/tcp/p80__10.180.0.2/80 }
+            add rule ip ferry service-42NFTM6N-ns2/svc2/tcp/p80 goto endpoint-SGOXE6O3-ns2/svc2/tcp/p80__10.180.0.2/80
             add rule ip ferry external-42NFTM6N-ns2/svc2/tcp/p80 ip saddr 10.0.0.0/8 goto service-42NFTM6N-ns2/svc2/tcp/p80 comment "short-circuit pod traffic"
             add rule ip ferry external-42NFTM6N-ns2/svc2/tcp/p80 fib saddr type local jump mark-for-masquerade comment "masquerade local traffic"
             add rule ip ferry external-42NFTM6N-ns2/svc2/tcp/p80 fib saddr type local goto service-42NFTM6N-ns2/svc2/tcp/p80 comment "short-circuit local traffic"
@@ -326,8 +328,9 @@ let baseIPv4 = """
             add chain ip ferry endpoint-SGOXE6O3-ns2/svc2/tcp/p80__10.180.0.2/80
             add chain ip ferry endpoint-ISWCJE4H-ns2/svc2/tcp/p80__10.180.0.9/80
             add rule ip ferry service-42NFTM6N-ns2/svc2/tcp/p80 ip daddr 172.30.0.42 ip saddr != 10.0.0.0/8 jump mark-for-masquerade
-            add rule ip ferry service-42NFTM6N-ns2/svc2/tcp/p80 numgen random mod 2 vmap { 0 : goto endpoint-SGOXE6O3-ns2/svc2/tcp/p80__10.180.0.2/80 , 1 : goto endpoint-ISWCJE4H-ns2/svc2/tcp/p80__10.180.0.9/80 }
-            add rule ip ferry local-42NFTM6N-ns2/svc2/tcp/p80 numgen random mod 1 vmap { 0 : goto endpoint-SGOXE6O3-ns2/svc2/tcp/p80__10.180.0.2/80 }
+            add rule ip ferry service-42NFTM6N-ns2/svc2/tcp/p80 numgen random mod 2 0 goto endpoint-SGOXE6O3-ns2/svc2/tcp/p80__10.180.0.2/80
+            add rule ip ferry service-42NFTM6N-ns2/svc2/tcp/p80 goto endpoint-ISWCJE4H-ns2/svc2/tcp/p80__10.180.0.9/80
+            add rule ip ferry local-42NFTM6N-ns2/svc2/tcp/p80 goto endpoint-SGOXE6O3-ns2/svc2/tcp/p80__10.180.0.2/80
             add rule ip ferry external-42NFTM6N-ns2/svc2/tcp/p80 ip saddr 10.0.0.0/8 goto service-42NFTM6N-ns2/svc2/tcp/p80 comment "short-circuit pod traffic"
             add rule ip ferry external-42NFTM6N-ns2/svc2/tcp/p80 fib saddr type local jump mark-for-masquerade comment "masquerade local traffic"
             add rule ip ferry external-42NFTM6N-ns2/svc2/tcp/p80 fib saddr type local goto service-42NFTM6N-ns2/svc2/tcp/p80 comment "short-circuit local traffic"
@@ -363,7 +366,7 @@ let baseIPv4 = """
             add chain ip ferry local-5VLR64BG-ns7/svc7/tcp/http
             add chain ip ferry endpoint-BEHX47Z5-ns7/svc7/tcp/http__10.180.0.7/8080
             add rule ip ferry local-5VLR64BG-ns7/svc7/tcp/http ip daddr 172.30.0.47 ip saddr != 10.0.0.0/8 jump mark-for-masquerade
-            add rule ip ferry local-5VLR64BG-ns7/svc7/tcp/http numgen random mod 1 vmap { 0 : goto endpoint-BEHX47Z5-ns7/svc7/tcp/http__10.180.0.7/8080 }
+            add rule ip ferry local-5VLR64BG-ns7/svc7/tcp/http goto endpoint-BEHX47Z5-ns7/svc7/tcp/http__10.180.0.7/8080
             add rule ip ferry endpoint-BEHX47Z5-ns7/svc7/tcp/http__10.180.0.7/8080 ip saddr 10.180.0.7 jump mark-for-masquerade
             add rule ip ferry endpoint-BEHX47Z5-ns7/svc7/tcp/http__10.180.0.7/8080 meta l4proto tcp dnat to 10.180.0.7:8080
             add element ip ferry cluster-ips { 172.30.0.47 }
@@ -429,7 +432,7 @@ let baseIPv4 = """
             add chain ip ferry service-QAZH6GIY-ns8/svc8/tcp/p80
             add chain ip ferry endpoint-H2N7FXBO-ns8/svc8/tcp/p80__10.180.0.8/80
             add rule ip ferry service-QAZH6GIY-ns8/svc8/tcp/p80 ip daddr 172.30.0.48 ip saddr != 10.0.0.0/8 jump mark-for-masquerade
-            add rule ip ferry service-QAZH6GIY-ns8/svc8/tcp/p80 numgen random mod 1 vmap { 0 : goto endpoint-H2N7FXBO-ns8/svc8/tcp/p80__10.180.0.8/80 }
+            add rule ip ferry service-QAZH6GIY-ns8/svc8/tcp/p80 goto endpoint-H2N7FXBO-ns8/svc8/tcp/p80__10.180.0.8/80
             add rule ip ferry endpoint-H2N7FXBO-ns8/svc8/tcp/p80__10.180.0.8/80 ip saddr 10.180.0.8 jump mark-for-masquerade
             add rule ip ferry endpoint-H2N7FXBO-ns8/svc8/tcp/p80__10.180.0.8/80 meta l4proto tcp dnat to 10.180.0.8:80
             add element ip ferry cluster-ips { 172.30.0.48 }
@@ -449,7 +452,7 @@ let baseIPv4 = """
             add chain ip ferry service-QAZH6GIY-ns8/svc8/tcp/p80
             add chain ip ferry endpoint-VXJC6SZJ-ns8/svc8/tcp/p80__10.180.0.28/80
             add rule ip ferry service-QAZH6GIY-ns8/svc8/tcp/p80 ip daddr 172.30.0.48 ip saddr != 10.0.0.0/8 jump mark-for-masquerade
-            add rule ip ferry service-QAZH6GIY-ns8/svc8/tcp/p80 numgen random mod 1 vmap { 0 : goto endpoint-VXJC6SZJ-ns8/svc8/tcp/p80__10.180.0.28/80 }
+            add rule ip ferry service-QAZH6GIY-ns8/svc8/tcp/p80 goto endpoint-VXJC6SZJ-ns8/svc8/tcp/p80__10.180.0.28/80
             add rule ip ferry endpoint-VXJC6SZJ-ns8/svc8/tcp/p80__10.180.0.28/80 ip saddr 10.180.0.28 jump mark-for-masquerade
             add rule ip ferry endpoint-VXJC6SZJ-ns8/svc8/tcp/p80__10.180.0.28/80 meta l4proto tcp dnat to 10.180.0.28:80
             add element ip ferry cluster-ips { 172.30.0.48 }
@@ -469,7 +472,7 @@ let baseIPv4 = """
             add chain ip ferry service-UWA24ZQT-ns9/dns/tcp/dns-tcp
             add chain ip ferry endpoint-WIBVRD37-ns9/dns/tcp/dns-tcp__10.180.0.53/5353
             add rule ip ferry service-UWA24ZQT-ns9/dns/tcp/dns-tcp ip daddr 172.30.0.10 ip saddr != 10.0.0.0/8 jump mark-for-masquerade
-            add rule ip ferry service-UWA24ZQT-ns9/dns/tcp/dns-tcp numgen random mod 1 vmap { 0 : goto endpoint-WIBVRD37-ns9/dns/tcp/dns-tcp__10.180.0.53/5353 }
+            add rule ip ferry service-UWA24ZQT-ns9/dns/tcp/dns-tcp goto endpoint-WIBVRD37-ns9/dns/tcp/dns-tcp__10.180.0.53/5353
             add rule ip ferry endpoint-WIBVRD37-ns9/dns/tcp/dns-tcp__10.180.0.53/5353 ip saddr 10.180.0.53 jump mark-for-masquerade
             add rule ip ferry endpoint-WIBVRD37-ns9/dns/tcp/dns-tcp__10.180.0.53/5353 meta l4proto tcp dnat to 10.180.0.53:5353
             add element ip ferry cluster-ips { 172.30.0.10 }
@@ -479,7 +482,7 @@ let baseIPv4 = """
             add chain ip ferry service-TEEIXN3Q-ns9/dns/udp/dns-udp
             add chain ip ferry endpoint-FHUCDWXU-ns9/dns/udp/dns-udp__10.180.0.53/53
             add rule ip ferry service-TEEIXN3Q-ns9/dns/udp/dns-udp ip daddr 172.30.0.10 ip saddr != 10.0.0.0/8 jump mark-for-masquerade
-            add rule ip ferry service-TEEIXN3Q-ns9/dns/udp/dns-udp numgen random mod 1 vmap { 0 : goto endpoint-FHUCDWXU-ns9/dns/udp/dns-udp__10.180.0.53/53 }
+            add rule ip ferry service-TEEIXN3Q-ns9/dns/udp/dns-udp goto endpoint-FHUCDWXU-ns9/dns/udp/dns-udp__10.180.0.53/53
             add rule ip ferry endpoint-FHUCDWXU-ns9/dns/udp/dns-udp__10.180.0.53/53 ip saddr 10.180.0.53 jump mark-for-masquerade
             add rule ip ferry endpoint-FHUCDWXU-ns9/dns/udp/dns-udp__10.180.0.53/53 meta l4proto udp dnat to 10.180.0.53:53
             add element ip ferry service-ips { 172.30.0.10 . udp . 53 : goto service-TEEIXN3Q-ns9/dns/udp/dns-udp }
@@ -502,7 +505,7 @@ let baseIPv4 = """
             add chain ip ferry external-LAUZTJTB-ns4/svc4/tcp/p80
             add chain ip ferry endpoint-UNZV3OEC-ns4/svc4/tcp/p80__10.180.0.4/80
             add rule ip ferry service-LAUZTJTB-ns4/svc4/tcp/p80 ip daddr 172.30.0.44 ip saddr != 10.0.0.0/8 jump mark-for-masquerade
-            add rule ip ferry service-LAUZTJTB-ns4/svc4/tcp/p80 numgen random mod 1 vmap { 0 : goto endpoint-UNZV3OEC-ns4/svc4/tcp/p80__10.180.0.4/80 }
+            add rule ip ferry service-LAUZTJTB-ns4/svc4/tcp/p80 goto endpoint-UNZV3OEC-ns4/svc4/tcp/p80__10.180.0.4/80
             add rule ip ferry external-LAUZTJTB-ns4/svc4/tcp/p80 jump mark-for-masquerade
             add rule ip ferry external-LAUZTJTB-ns4/svc4/tcp/p80 goto service-LAUZTJTB-ns4/svc4/tcp/p80
             add rule ip ferry endpoint-UNZV3OEC-ns4/svc4/tcp/p80__10.180.0.4/80 ip saddr 10.180.0.4 jump mark-for-masquerade
@@ -563,7 +566,7 @@ let baseIPv4 = """
                             ports: [F.port("p80", 80, nodePort: 3001)], spec: ["externalTrafficPolicy": "Local"])
         let slice = F.slice("ns2", "svc2", ports: [("p80", 80, "TCP")], endpoints: [F.ep("10.180.0.2", node: "node-a")])
         let chains = F.render([svc], [slice], node: node).table(.ipv4)?.sections.last?.chains ?? []
-        #expect(chains.first { $0.name.hasPrefix("service-") }?.rules.count == 1)  // numgen only
+        #expect(chains.first { $0.name.hasPrefix("service-") }?.rules.count == 1)  // the endpoint pick only
         #expect(chains.first { $0.name.hasPrefix("external-") }?.rules == [
             "fib saddr type local jump mark-for-masquerade comment \"masquerade local traffic\"",
             "fib saddr type local goto service-42NFTM6N-ns2/svc2/tcp/p80 comment \"short-circuit local traffic\"",
@@ -595,7 +598,30 @@ let baseIPv4 = """
             F.slice("ns1", "svc1", name: "a", ports: [("p80", 80, "TCP")], endpoints: [F.ep("10.180.0.1"), F.ep("10.180.0.2")]),
         ]
         let chain = F.render([svc], slices).table(.ipv4)?.sections.last?.chains.first
-        #expect(chain?.rules.last?.hasPrefix("numgen random mod 2 vmap") == true)
+        #expect(chain?.rules.filter { $0.contains("goto endpoint-") }.count == 2)
+        #expect(chain?.rules.last?.hasPrefix("goto endpoint-") == true)
+    }
+
+    @Test func smallEndpointSetsAreACascadeLargeOnesAVmap() throws {
+        func pickRules(_ n: Int) throws -> [String] {
+            let svc = F.service("ns1", "svc1", clusterIPs: ["172.30.0.41"], ports: [F.port("p80", 80)])
+            let eps = (1...n).map { F.ep("10.180.\($0 / 256).\($0 % 256)") }
+            let slice = F.slice("ns1", "svc1", ports: [("p80", 80, "TCP")], endpoints: eps)
+            let chain = try #require(F.render([svc], [slice]).table(.ipv4)?.sections.last?.chains.first)
+            return chain.rules.filter { $0.contains("goto endpoint-") }
+        }
+        // Rule i of n matches with probability 1/(n-i): each endpoint gets 1/n.
+        let three = try pickRules(3)
+        #expect(three.count == 3)
+        #expect(three[0].hasPrefix("numgen random mod 3 0 goto endpoint-"))
+        #expect(three[1].hasPrefix("numgen random mod 2 0 goto endpoint-"))
+        #expect(three[2].hasPrefix("goto endpoint-"))
+        let limit = try pickRules(32)
+        #expect(limit.count == 32 && limit[0].hasPrefix("numgen random mod 32 0 goto "))
+        let large = try pickRules(33)
+        #expect(large.count == 1)
+        #expect(large[0].hasPrefix("numgen random mod 33 vmap { 0 : goto endpoint-"))
+        #expect(large[0].components(separatedBy: " : goto ").count == 34)
     }
 
     @Test(arguments: [
@@ -635,7 +661,7 @@ let baseIPv4 = """
             add chain ip6 ferry service-ULMVA6XW-ns1/svc1/tcp/p80
             add chain ip6 ferry endpoint-YO76WRLM-ns1/svc1/tcp/p80__fd00.10..1/80
             add rule ip6 ferry service-ULMVA6XW-ns1/svc1/tcp/p80 ip6 daddr fd00:30::41 ip6 saddr != fd00:10::/64 jump mark-for-masquerade
-            add rule ip6 ferry service-ULMVA6XW-ns1/svc1/tcp/p80 numgen random mod 1 vmap { 0 : goto endpoint-YO76WRLM-ns1/svc1/tcp/p80__fd00.10..1/80 }
+            add rule ip6 ferry service-ULMVA6XW-ns1/svc1/tcp/p80 goto endpoint-YO76WRLM-ns1/svc1/tcp/p80__fd00.10..1/80
             add rule ip6 ferry endpoint-YO76WRLM-ns1/svc1/tcp/p80__fd00.10..1/80 ip6 saddr fd00:10::1 jump mark-for-masquerade
             add rule ip6 ferry endpoint-YO76WRLM-ns1/svc1/tcp/p80__fd00.10..1/80 meta l4proto tcp dnat to [fd00:10::1]:80
             add element ip6 ferry cluster-ips { fd00:30::41 }
