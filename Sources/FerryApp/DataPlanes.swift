@@ -73,6 +73,8 @@ public struct DNSOptions: Sendable {
     public var upstreams: [String] = []
     public var clusterDomain = "cluster.local"
     public var autopath = false
+    /// `--dns-ttl`: TTL of cluster-zone answers and the SOA minimum of negative answers.
+    public var ttl: UInt32 = 30
     /// The kube-dns ClusterIP(s), published as the zone's NS glue.
     public var nameserverIPs: [String] = []
     public init() {}
@@ -86,7 +88,7 @@ extension DataPlanes {
             let upstreams: UpstreamSource = opts.upstreams.isEmpty
                 ? .resolvConf(path: "/etc/resolv.conf") : .servers(try opts.upstreams.map { try HostPort(parsing: $0) })
             let zoneName = try DNSName(opts.clusterDomain.hasSuffix(".") ? opts.clusterDomain : opts.clusterDomain + ".")
-            let zone = ClusterDNSConfig(zone: zoneName, ttl: 30, nameserverIPs: opts.nameserverIPs.compactMap { IPAddress($0) })
+            let zone = ClusterDNSConfig(zone: zoneName, ttl: opts.ttl, nameserverIPs: opts.nameserverIPs.compactMap { IPAddress($0) })
             let server = DNSServer(
                 config: DNSServerConfig(listen: listen, zone: zone, upstreams: upstreams, autopath: opts.autopath),
                 source: source, logger: logger)

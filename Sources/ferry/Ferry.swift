@@ -23,6 +23,9 @@ struct DataPlaneFlags: ParsableArguments {
     @Flag(help: "Walk a known Pod's DNS search path server-side (CoreDNS autopath).")
     var autopath = false
 
+    @Option(name: .customLong("dns-ttl"), help: "TTL (seconds, 0-3600) of cluster-zone answers and the minimum of negative answers' SOA, as CoreDNS's `ttl`. Default 30 (the standard Corefile).")
+    var dnsTtl = 30
+
     @Option(help: "HOST:PORT for plain-HTTP ingress (repeatable). Default 0.0.0.0:80; \"off\" disables.")
     var httpListen: [String] = []
 
@@ -55,6 +58,11 @@ struct DataPlaneFlags: ParsableArguments {
         if dnsListen == ["off"] { dns.listen = [] } else if !dnsListen.isEmpty { dns.listen = dnsListen }
         dns.upstreams = upstream
         dns.autopath = autopath
+        dns.ttl = UInt32(dnsTtl)
+    }
+
+    func validate() throws {
+        guard (0...3600).contains(dnsTtl) else { throw ValidationError("--dns-ttl must be between 0 and 3600 seconds, got \(dnsTtl)") }
     }
 }
 

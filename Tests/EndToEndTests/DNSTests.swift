@@ -18,6 +18,20 @@ func digStatus(_ port: Int, _ args: [String]) throws -> String {
     return String(out[r.upperBound...].prefix { $0 != "," })
 }
 
+/// The answer (or `+authority`, `+additional`) section as whitespace-split fields per record.
+func digRecords(_ port: Int, _ args: [String], section: String = "+answer") throws -> [[String]] {
+    try dig(port, ["+noall", section] + args).split(separator: "\n").filter { !$0.hasPrefix(";") }
+        .map { $0.split(whereSeparator: { $0 == " " || $0 == "\t" }).map(String.init) }
+}
+
+/// dns-spec §1.3's negative-answer SOA: owner = zone, `ns.dns.<zone>. hostmaster.<zone>.`, a numeric
+/// serial, 7200 1800 86400, minimum = the zone TTL, RR TTL = min(ttl, 300).
+func isNegativeSOA(_ rr: [String], zone: String, ttl: Int) -> Bool {
+    rr.count == 11 && rr[0].lowercased() == zone + "." && rr[1] == String(min(ttl, 300)) && rr[3] == "SOA"
+        && rr[4] == "ns.dns.\(zone)." && rr[5] == "hostmaster.\(zone)." && UInt32(rr[6]) != nil
+        && Array(rr[7...]) == ["7200", "1800", "86400", String(ttl)]
+}
+
 let dnsFixture = """
     apiVersion: v1
     kind: Namespace
@@ -51,7 +65,55 @@ let dnsFixture = """
     spec:
       clusterIP: None
       selector: {app: hdls}
+      ports: [{name: http, port: 80}, {name: metrics, port: 9090}]
+    ---
+    apiVersion: v1
+    kind: Service
+    metadata: {name: hdls6, namespace: testns}
+    spec:
+      clusterIP: None
+      ipFamilies: [IPv6]
       ports: [{name: http, port: 80}]
+    ---
+    apiVersion: discovery.k8s.io/v1
+    kind: EndpointSlice
+    metadata: {name: hdls6-1, namespace: testns, labels: {kubernetes.io/service-name: hdls6}}
+    addressType: IPv6
+    ports: [{name: http, port: 80, protocol: TCP}]
+    endpoints:
+    - {addresses: ["fd00:244::2"], hostname: web6-0, conditions: {ready: true}}
+    - {addresses: ["fd00:244::3"], conditions: {ready: true}}
+    - {addresses: ["fd00:244::4"], conditions: {ready: false}}
+    ---
+    apiVersion: v1
+    kind: Service
+    metadata: {name: multi, namespace: testns}
+    spec:
+      clusterIP: None
+      ports: [{name: db, port: 5432}]
+    ---
+    apiVersion: discovery.k8s.io/v1
+    kind: EndpointSlice
+    metadata: {name: multi-1, namespace: testns, labels: {kubernetes.io/service-name: multi}}
+    addressType: IPv4
+    ports: [{name: db, port: 5432, protocol: TCP}]
+    endpoints:
+    - {addresses: ["10.244.1.2"], hostname: db, conditions: {ready: true}}
+    - {addresses: ["10.244.1.3"], hostname: db, conditions: {ready: true}}
+    ---
+    apiVersion: v1
+    kind: Service
+    metadata: {name: withep, namespace: testns}
+    spec:
+      ports: [{name: http, port: 80}]
+    ---
+    apiVersion: discovery.k8s.io/v1
+    kind: EndpointSlice
+    metadata: {name: withep-1, namespace: testns, labels: {kubernetes.io/service-name: withep}}
+    addressType: IPv4
+    ports: [{name: http, port: 80, protocol: TCP}]
+    endpoints:
+    - {addresses: ["10.244.2.5"], conditions: {ready: true}}
     ---
     apiVersion: v1
     kind: Service
@@ -115,6 +177,7 @@ struct DNSEndToEndTests {
         for proto in [[], ["+tcp"]] {
             func short(_ q: [String]) throws -> [String] { try digShort(dnsPort, proto + q) }
             func status(_ q: [String]) throws -> String { try digStatus(dnsPort, proto + q) }
+            func records(_ q: [String]) throws -> [[String]] { try digRecords(dnsPort, proto + q) }
             #expect(try short(["dns-version.\(z)", "TXT"]) == ["\"1.1.0\""])  // S1
             #expect(try short(["svc1.testns.svc.\(z)", "A"]) == [svc1])  // S2
             #expect(try short(["svc6.testns.svc.\(z)", "AAAA"]) == [svc6])  // S3
@@ -143,8 +206,71 @@ struct DNSEndToEndTests {
             #expect(try status(["nope.hdls.testns.svc.\(z)", "A"]) == "NXDOMAIN")
             #expect(try status(["svc1.testns.svc.\(z).testns.svc.\(z)", "A"]) == "NXDOMAIN")
             #expect(try short(["10-244-0-9.testns.pod.\(z)", "A"]) == ["10.244.0.9"])
-            #expect(try status([z, "AXFR"]).contains("REFUSED") || (try dig(dnsPort, proto + [z, "AXFR"])).contains("Transfer failed"))
+            #expect((try dig(dnsPort, proto + [z, "AXFR"])).contains("Transfer failed"))
+
+            // The rest of §1.2: S10 (headless AAAA, ready endpoints only, and by hostname), S9 with a
+            // hostname on several endpoints, S12 with a second named port, S13 for an IPv6 endpoint.
+            #expect(try short(["hdls6.testns.svc.\(z)", "AAAA"]) == ["fd00:244::2", "fd00:244::3"])  // S10
+            #expect(try short(["web6-0.hdls6.testns.svc.\(z)", "AAAA"]) == ["fd00:244::2"])  // S10
+            #expect(try short(["db.multi.testns.svc.\(z)", "A"]) == ["10.244.1.2", "10.244.1.3"])  // S9
+            #expect(try short(["_metrics._tcp.hdls.testns.svc.\(z)", "SRV"]) == [
+                "0 50 9090 10-244-0-3.hdls.testns.svc.\(z).", "0 50 9090 web-0.hdls.testns.svc.\(z).",
+            ])  // S12
+            #expect(try short(["-x", "fd00:244::2"]) == ["web6-0.hdls6.testns.svc.\(z)."])  // S13
+            // S15: same data, and the owner name keeps the query's spelling; the TTL is the default 30.
+            #expect(try records(["SVC1.TestNS.SVC.Cluster.Local", "A"]) == [["SVC1.TestNS.SVC.Cluster.Local.", "30", "IN", "A", svc1]])
+            #expect(try records(["svc6.testns.svc.\(z)", "AAAA"]) == [["svc6.testns.svc.\(z).", "30", "IN", "AAAA", svc6]])
+
+            // §1.3 NODATA: NOERROR, no answer, AA, the zone's SOA in authority.
+            for q in [
+                ["svc1.testns.svc.\(z)", "AAAA"], ["svc1.testns.svc.\(z)", "TXT"], ["svc1.testns.svc.\(z)", "MX"],
+                ["svc1.testns.svc.\(z)", "HINFO"], ["svc1.testns.svc.\(z)", "SOA"], ["svc1.testns.svc.\(z)", "PTR"],
+                [z, "A"], ["svc.\(z)", "A"], ["pod.\(z)", "A"], ["testns.svc.\(z)", "A"], ["ext.testns.svc.\(z)", "SRV"],
+            ] {
+                let out = try dig(dnsPort, proto + q)
+                #expect(out.contains("status: NOERROR") && out.contains("ANSWER: 0,") && out.contains("flags: qr aa"), "\(q): \(out)")
+                let soa = try digRecords(dnsPort, proto + q, section: "+authority")
+                #expect(soa.count == 1 && isNegativeSOA(soa[0], zone: z, ttl: 30), "\(q): \(soa)")
+            }
+            // §1.3 NXDOMAIN, also with AA and the SOA: unknown service, namespace, label, endpoint; too many
+            // labels; a child of an ExternalName; an SRV whose _port/_proto matches no port; a search-path miss.
+            for q in [
+                ["nope.testns.svc.\(z)", "A"], ["svc1.nons.svc.\(z)", "A"], ["foo.\(z)", "A"],
+                ["a.b.c.svc1.testns.svc.\(z)", "A"], ["x.ext.testns.svc.\(z)", "A"], ["nope.hdls.testns.svc.\(z)", "A"],
+                ["_https._tcp.svc1.testns.svc.\(z)", "SRV"], ["_http._udp.svc1.testns.svc.\(z)", "SRV"],
+                ["svc1.testns.svc.\(z).testns.svc.\(z)", "A"], ["hdlsempty.testns.svc.\(z)", "A"],
+            ] {
+                let out = try dig(dnsPort, proto + q)
+                #expect(out.contains("status: NXDOMAIN") && out.contains("flags: qr aa"), "\(q): \(out)")
+                let soa = try digRecords(dnsPort, proto + q, section: "+authority")
+                #expect(soa.count == 1 && isNegativeSOA(soa[0], zone: z, ttl: 30), "\(q): \(soa)")
+            }
+            // NS at the apex, with the kube-dns ClusterIP (the tenth address of the service CIDR) as glue.
+            #expect(try records([z, "NS"]) == [["\(z).", "30", "IN", "NS", "ns.dns.\(z)."]])
+            #expect(try digRecords(dnsPort, proto + [z, "NS"], section: "+additional") == [["ns.dns.\(z).", "30", "IN", "A", "10.96.0.10"]])
+            // Extensions: SRV without _port._proto (one per port), endpoint names under a ClusterIP
+            // Service, a ClusterIP Service without endpoints still answers, no SRV for ExternalName.
+            #expect(try short(["svc1.testns.svc.\(z)", "SRV"]) == ["0 100 80 svc1.testns.svc.\(z)."])
+            #expect(try short(["10-244-2-5.withep.testns.svc.\(z)", "A"]) == ["10.244.2.5"])
+            #expect(try short(["unnamed.testns.svc.\(z)", "A"]).count == 1)
+            #expect(try short(["ext.testns.svc.\(z)", "SRV"]) == [])
         }
+        // §1.3: zone transfers are REFUSED (dig only says "Transfer failed", so ask with a raw query).
+        let xfr = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("Fixtures/xfr_rcode.py").path
+        for type in ["AXFR", "IXFR"] {
+            for proto in ["udp", "tcp"] {
+                let r = try run(which("python3")!, [xfr, String(dnsPort), z, type, proto], timeout: 15)
+                #expect(r.stdout == "REFUSED id-ok\n", "\(type) over \(proto): \(r)")
+            }
+        }
+        // A PTR for an address no Service or endpoint owns falls through to the upstream (the standard
+        // Corefile's `fallthrough in-addr.arpa ip6.arpa`); an owned one never leaves the server.
+        let beforePTR = (try? String(contentsOfFile: counter, encoding: .utf8)) ?? "0"
+        _ = try dig(dnsPort, ["-x", "10.99.99.99"])
+        let afterPTR = (try? String(contentsOfFile: counter, encoding: .utf8)) ?? "0"
+        #expect(Int(afterPTR) == (Int(beforePTR) ?? 0) + 1, "unowned PTR not forwarded (\(beforePTR) → \(afterPTR))")
+        _ = try dig(dnsPort, ["-x", "10.244.0.2"])
+        #expect(((try? String(contentsOfFile: counter, encoding: .utf8)) ?? "0") == afterPTR, "an owned PTR was forwarded")
         // Forwarded answers are cached: a second identical query does not reach the upstream.
         _ = try digShort(dnsPort, ["cached.example.org", "A"])
         let before = (try? String(contentsOfFile: counter, encoding: .utf8)) ?? "0"
@@ -157,7 +283,7 @@ struct DNSEndToEndTests {
     func truncation() throws {
         guard which("dig") != nil else { throw HarnessError("dig is not installed (apt-get install dnsutils)") }
         let dnsPort = freePort()
-        let ferry = try FerryServerProcess(extraArgs: ["--dns-listen", "127.0.0.1:\(dnsPort)", "--upstream", "127.0.0.1:9"])
+        let ferry = try FerryServerProcess(extraArgs: ["--dns-listen", "127.0.0.1:\(dnsPort)", "--upstream", "127.0.0.1:9", "--dns-ttl", "7"])
         defer { ferry.stop() }
         let svc = """
             apiVersion: v1
@@ -179,5 +305,29 @@ struct DNSEndToEndTests {
         #expect(udp.contains(" tc") || udp.contains("tc;") || udp.contains("flags: qr aa tc"), "\(udp)")
         let edns = try dig(dnsPort, ["+bufsize=1232", "+ignore", "big.default.svc.cluster.local", "A"])
         #expect(edns.contains(" tc"), "\(edns)")
+
+        // --dns-ttl sets the TTL of answers and the negative SOA's minimum (and its RR TTL).
+        let big = try digRecords(dnsPort, ["+tcp", "big.default.svc.cluster.local", "A"])
+        #expect(big.count == 150 && big.allSatisfy { $0.count == 5 && $0[1] == "7" }, "\(big.prefix(3))")
+        let soa = try digRecords(dnsPort, ["nope.default.svc.cluster.local", "A"], section: "+authority")
+        #expect(soa.count == 1 && isNegativeSOA(soa[0], zone: "cluster.local", ttl: 7), "\(soa)")
+        // CoreDNS's metric names on the metrics listener, so existing dashboards work.
+        let metrics = try run("/usr/bin/curl", ["-s", "http://127.0.0.1:\(ferry.metricsPort)/metrics"]).stdout
+        for name in ["coredns_dns_requests_total{", "coredns_dns_responses_total{", "coredns_dns_request_duration_seconds_bucket{"] {
+            #expect(metrics.contains(name), "\(name) missing from /metrics")
+        }
+    }
+
+    @Test("--dns-ttl out of range is refused before anything starts")
+    func ttlOutOfRange() throws {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("ferry-ttl-\(UUID().uuidString.prefix(6))").path
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let r = try run(try ferryBinary(), [
+            "server", "--data-dir", dir, "--api-listen", "127.0.0.1:\(freePort())", "--metrics-listen", "127.0.0.1:\(freePort())",
+            "--dns-listen", "127.0.0.1:\(freePort())", "--proxy-mode", "off", "--http-listen", "off", "--https-listen", "off",
+            "--dns-ttl", "3601",
+        ], timeout: 30)
+        #expect(r.status != 0)
+        #expect(r.stderr.contains("--dns-ttl must be between 0 and 3600 seconds, got 3601"), "\(r)")
     }
 }

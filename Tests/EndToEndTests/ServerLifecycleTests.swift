@@ -80,8 +80,9 @@ struct ServerLifecycleTests {
         let text = try String(contentsOfFile: ferry.kubeconfig, encoding: .utf8).replacingOccurrences(of: ":\(ferry.apiPort)", with: ":\(deadPort)")
         try text.write(toFile: kc, atomically: true, encoding: .utf8)
         let metrics = freePort()
+        let dnsPort = freePort()
         let agent = try Background(try ferryBinary(), [
-            "agent", "--kubeconfig", kc, "--metrics-listen", "127.0.0.1:\(metrics)", "--dns-listen", "127.0.0.1:\(freePort())",
+            "agent", "--kubeconfig", kc, "--metrics-listen", "127.0.0.1:\(metrics)", "--dns-listen", "127.0.0.1:\(dnsPort)",
             "--upstream", "127.0.0.1:9", "--proxy-mode", "off", "--http-listen", "off", "--https-listen", "off",
         ])
         defer { agent.stop() }
@@ -92,6 +93,14 @@ struct ServerLifecycleTests {
         #expect(notReady.body.contains("[-]dns failed: cluster zone not synced"), "\(notReady)")
         #expect(notReady.body.hasSuffix("readyz check failed"), "\(notReady)")
         #expect(try get(metrics, "/ready").code == "503")
+        // dns-spec §1.3: before the first sync, cluster names that would be NXDOMAIN get SERVFAIL, so
+        // no client caches a negative answer during startup.
+        if which("dig") != nil {
+            for proto in [[], ["+tcp"]] {
+                #expect(try digStatus(dnsPort, proto + ["svc1.default.svc.cluster.local", "A"]) == "SERVFAIL")
+                #expect(try digStatus(dnsPort, proto + ["nope.default.svc.cluster.local", "A"]) == "SERVFAIL")
+            }
+        }
     }
 
     @Test("kubectl edit applies the editor's change")
