@@ -73,8 +73,9 @@ let package = Package(
         .target(name: "DNSCore", dependencies: ["KubeAPI"], exclude: ["README.md"]),
         .target(name: "IngressCore", dependencies: ["KubeAPI"], exclude: ["README.md"]),
         .target(name: "ProxyRules", dependencies: ["KubeAPI"], exclude: ["README.md"]),
+        .target(name: "NFTNetlink"),
         .target(name: "ServiceProxy", dependencies: [
-            "KubeAPI", "ProxyRules",
+            "KubeAPI", "ProxyRules", "NFTNetlink",
             .product(name: "NIOCore", package: "swift-nio"),
             .product(name: "NIOPosix", package: "swift-nio"),
             .product(name: "Logging", package: "swift-log"),
@@ -117,7 +118,7 @@ let package = Package(
         ]),
         .testTarget(name: "DNSCoreTests", dependencies: ["DNSCore", "KubeAPI", "TestSupport"]),
         .testTarget(name: "IngressCoreTests", dependencies: ["IngressCore", "KubeAPI"]),
-        .testTarget(name: "ProxyRulesTests", dependencies: ["ProxyRules", "KubeAPI", "TestSupport"]),
+        .testTarget(name: "ProxyRulesTests", dependencies: ["ProxyRules", "NFTNetlink", "KubeAPI", "TestSupport"]),
         .testTarget(name: "DNSTests", dependencies: [
             "DNS", "DNSCore", "Ingress", "IngressCore", "KubeAPI",
             .product(name: "NIOCore", package: "swift-nio"),

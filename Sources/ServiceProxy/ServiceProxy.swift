@@ -39,11 +39,15 @@ public final class ServiceProxy: Sendable {
         public var nftPath: String?
         /// `conntrack` binary; nil finds it the same way (UDP cleanup is skipped with a log line if absent).
         public var conntrackPath: String?
+        /// Send transactions over an nf_tables netlink socket (`NetlinkApplier`), with the `nft` CLI
+        /// for scripts it cannot translate; false uses the CLI for everything.
+        public var netlink: Bool = true
 
-        public init(deleteTablesOnShutdown: Bool = true, nftPath: String? = nil, conntrackPath: String? = nil) {
+        public init(deleteTablesOnShutdown: Bool = true, nftPath: String? = nil, conntrackPath: String? = nil, netlink: Bool = true) {
             self.deleteTablesOnShutdown = deleteTablesOnShutdown
             self.nftPath = nftPath
             self.conntrackPath = conntrackPath
+            self.netlink = netlink
         }
     }
 
@@ -193,7 +197,19 @@ public final class ServiceProxy: Sendable {
 
     private func makeApplier() throws -> any RuleApplier {
         if let applierOverride { return applierOverride }
-        return try NFTApplier(nftPath: configuration.nftables.nftPath, runner: runner)
+        let cli = try NFTApplier(nftPath: configuration.nftables.nftPath, runner: runner)
+        guard configuration.nftables.netlink else {
+            logger.info("nftables: applying rules with the nft CLI")
+            return cli
+        }
+        do {
+            let applier = try NetlinkApplier(fallback: cli)
+            logger.info("nftables: applying rules over netlink (nft CLI for scripts netlink cannot express)")
+            return applier
+        } catch {
+            logger.warning("nftables: netlink unavailable, applying rules with the nft CLI", metadata: ["error": "\(error)"])
+            return cli
+        }
     }
 
     private func logAddressStrategy() {

@@ -10,6 +10,8 @@ public enum ServiceProxyError: Error, Equatable, Sendable, CustomStringConvertib
     case commandFailed(command: String, status: Int32, output: String)
     /// A child process ran longer than allowed and was killed.
     case commandTimedOut(command: String)
+    /// The nf_tables netlink socket failed or the kernel rejected a transaction (nothing of it applied).
+    case netlink(String)
 
     public var description: String {
         switch self {
@@ -26,6 +28,8 @@ public enum ServiceProxyError: Error, Equatable, Sendable, CustomStringConvertib
             return "\(command) exited with status \(status)" + (firstLines.isEmpty ? "" : ": \(firstLines)")
         case .commandTimedOut(let command):
             return "\(command) timed out and was killed"
+        case .netlink(let detail):
+            return "nftables netlink: \(detail)"
         }
     }
 }

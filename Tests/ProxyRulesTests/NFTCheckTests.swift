@@ -40,7 +40,7 @@ enum NFT {
 }
 
 /// One snapshot exercising every rule shape, in both families.
-private func everything(dnsEndpoints: [String] = ["10.180.0.53"]) -> ProxySnapshot {
+func everything(dnsEndpoints: [String] = ["10.180.0.53"]) -> ProxySnapshot {
     let services = [
         F.service("ns1", "svc1", clusterIPs: ["172.30.0.41", "fd00:30::41"], ports: [F.port("p80", 80)]),
         F.service("ns2", "svc2", type: "LoadBalancer", clusterIPs: ["172.30.0.42"], ports: [F.port("p80", 80, nodePort: 3001)],
