@@ -73,7 +73,7 @@ let package = Package(
         .target(name: "DNSCore", dependencies: ["KubeAPI"], exclude: ["README.md"]),
         .target(name: "IngressCore", dependencies: ["KubeAPI"], exclude: ["README.md"]),
         .target(name: "ProxyRules", dependencies: ["KubeAPI"], exclude: ["README.md"]),
-        .target(name: "NFTNetlink"),
+        .target(name: "NFTNetlink", exclude: ["README.md"]),
         .target(name: "ServiceProxy", dependencies: [
             "KubeAPI", "ProxyRules", "NFTNetlink",
             .product(name: "NIOCore", package: "swift-nio"),

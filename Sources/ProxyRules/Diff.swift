@@ -30,12 +30,23 @@ public func diff(from old: Ruleset, to new: Ruleset) -> String {
 /// deletes them, e.g. `conntrack -D -p udp --reply-src <ip> --reply-port-src <port>`. TCP needs nothing
 /// (resets and timeouts end those flows).
 public func conntrackFlushTargets(old: Ruleset, new: Ruleset) -> [(ip: String, port: Int, protocol: String)] {
-    let before = Set(old.tables.flatMap(\.dnatTargets))
-    let after = Set(new.tables.flatMap(\.dnatTargets))
-    return before.subtracting(after).filter { $0.protocol == "udp" }.sorted().map { ($0.ip, $0.port, $0.protocol) }
+    // A section's targets share its protocol: only UDP sections are looked at.
+    func udp(_ r: Ruleset) -> Set<EndpointAddress> {
+        Set(r.tables.lazy.flatMap(\.sections).filter { $0.dnatTargets.first?.protocol == "udp" }.flatMap(\.dnatTargets))
+    }
+    return udp(old).subtracting(udp(new)).sorted().map { ($0.ip, $0.port, $0.protocol) }
 }
 
-private func tableDiff(_ o: Table, _ n: Table) -> [String] {
+private func tableDiff(_ oldTable: Table, _ newTable: Table) -> [String] {
+    // Sections are per Service port (title) and own their chains, sets and elements: compare only the
+    // ones that differ. Unchanged sections reused from a cache compare in O(1) (same array storage).
+    var o = oldTable, n = newTable
+    let oldByTitle = Dictionary(o.sections.map { ($0.title ?? "", $0) }, uniquingKeysWith: { a, _ in a })
+    let newByTitle = Dictionary(n.sections.map { ($0.title ?? "", $0) }, uniquingKeysWith: { a, _ in a })
+    if oldByTitle.count == o.sections.count && newByTitle.count == n.sections.count {
+        o.sections = o.sections.filter { newByTitle[$0.title ?? ""] != $0 }
+        n.sections = n.sections.filter { oldByTitle[$0.title ?? ""] != $0 }
+    }
     let prefix = n.prefix
     let oldSets = o.sections.flatMap(\.sets)
     let newSets = n.sections.flatMap(\.sets)

@@ -46,12 +46,12 @@ struct TableBuilder {
     /// same key would make the kernel reject the whole transaction).
     private var claimed: [String: String] = [:]
 
-    init(family: IPFamily, node: NodeConfig) {
+    /// `withBase: false` renders Service sections only (`RulesetMaintainer` renders one Service at a time).
+    init(family: IPFamily, node: NodeConfig, withBase: Bool = true) {
         self.family = family
         self.node = node
-        table = Table(family: family, name: node.tableName, comment: "rules for ferry service proxy",
-                      sections: [], dnatTargets: [])
-        table.sections.append(baseSection())
+        table = Table(family: family, name: node.tableName, comment: "rules for ferry service proxy", sections: [])
+        if withBase { table.sections.append(baseSection()) }
     }
 
     private var ipX: String { family.nft }
@@ -91,7 +91,7 @@ struct TableBuilder {
 
     // MARK: - Base section
 
-    private func baseSection() -> Section {
+    func baseSection() -> Section {
         let a = family.addrType
         let mark = "0x" + String(node.masqueradeMark, radix: 16)
         var s = Section(title: nil)
@@ -291,7 +291,7 @@ struct TableBuilder {
             }
             rules.append("meta l4proto \(p.proto) dnat to \(ep.dnatTarget)")
             section.chains.append(Chain(name: names.endpoint(ip: ep.address, port: ep.port), spec: nil, rules: rules))
-            table.dnatTargets.insert(EndpointAddress(ip: ep.address, port: ep.port, protocol: p.proto))
+            section.dnatTargets.append(EndpointAddress(ip: ep.address, port: ep.port, protocol: p.proto))
         }
 
         // Map elements, grouped by map.

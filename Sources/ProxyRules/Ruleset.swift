@@ -45,8 +45,9 @@ public struct Table: Sendable, Hashable {
     public var comment: String
     /// Base section first, then Service ports in (namespace, name, port order).
     public var sections: [Section]
+
     /// Endpoints that some endpoint chain DNATs to; used for conntrack cleanup.
-    public var dnatTargets: Set<EndpointAddress>
+    public var dnatTargets: Set<EndpointAddress> { Set(sections.lazy.flatMap(\.dnatTargets)) }
 
     var prefix: String { "\(family.nft) \(name)" }
 
@@ -70,6 +71,8 @@ public struct Section: Sendable, Hashable {
     public var chains: [Chain] = []
     /// Elements this section adds to the shared sets and maps.
     public var elements: [Element] = []
+    /// Endpoints this section's endpoint chains DNAT to (all of one protocol).
+    public var dnatTargets: [EndpointAddress] = []
 
     /// Sets, then all chains (declared before any rule so `goto` targets exist), then rules, then elements.
     func lines(prefix: String) -> [String] {

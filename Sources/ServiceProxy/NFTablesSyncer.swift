@@ -56,6 +56,8 @@ struct NFTablesSyncer {
     private var lastInput: (services: ClusterSnapshot.Objects, slices: ClusterSnapshot.Objects)?
     /// Warnings already logged, so a bad Service is reported once rather than on every sync.
     private var loggedWarnings: Set<RenderWarning> = []
+    /// Re-renders only the Services that changed since the last snapshot.
+    private var maintainer: RulesetMaintainer
 
     init(node: NodeConfig, applier: any RuleApplier, conntrack: ConntrackCleaner, metrics: SyncMetrics, logger: Logger) {
         self.node = node
@@ -63,6 +65,7 @@ struct NFTablesSyncer {
         self.conntrack = conntrack
         self.metrics = metrics
         self.logger = logger
+        maintainer = RulesetMaintainer(node: node)
     }
 
     /// Whether the next sync will be a full one.
@@ -74,7 +77,8 @@ struct NFTablesSyncer {
         func report(_ kind: SyncReport.Kind, _ r: Ruleset?, bytes: Int = 0) -> SyncReport {
             SyncReport(kind: kind, snapshotVersion: snapshot.version, startedAt: start, finishedAt: .now,
                        servicePorts: r.map(Self.servicePortCount) ?? 0,
-                       endpoints: r.map { $0.tables.reduce(0) { $0 + $1.dnatTargets.count } } ?? 0, scriptBytes: bytes)
+                       endpoints: r.map { $0.tables.reduce(0) { $0 + $1.sections.reduce(0) { $0 + $1.dnatTargets.count } } } ?? 0,
+                       scriptBytes: bytes)
         }
         // Programming an empty ruleset before the first list completes would blackhole every Service
         // on restart; kube-proxy waits too.
@@ -84,7 +88,7 @@ struct NFTablesSyncer {
             return report(.unchanged, applied)
         }
 
-        let ruleset = render(ProxySnapshot(services: snapshot.services, endpointSlices: snapshot.endpointSlices, node: node))
+        let ruleset = maintainer.apply(snapshot)
         for w in ruleset.warnings where !loggedWarnings.contains(w) {
             logger.warning("service not fully programmed", metadata: ["warning": "\(w)"])
         }

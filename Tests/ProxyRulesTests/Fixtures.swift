@@ -22,6 +22,13 @@ enum Fixtures {
         _ ns: String, _ name: String, type: String = "ClusterIP", clusterIPs: [String], ports: [JSON],
         spec extra: [String: JSON] = [:], lbIngress: [String] = []
     ) -> Service {
+        Service(serviceJSON(ns, name, type: type, clusterIPs: clusterIPs, ports: ports, spec: extra, lbIngress: lbIngress))
+    }
+
+    static func serviceJSON(
+        _ ns: String, _ name: String, type: String = "ClusterIP", clusterIPs: [String], ports: [JSON],
+        spec extra: [String: JSON] = [:], lbIngress: [String] = []
+    ) -> JSON {
         var spec: [String: JSON] = [
             "type": .string(type), "clusterIP": .string(clusterIPs.first ?? ""),
             "clusterIPs": .array(clusterIPs.map { .string($0) }), "ports": .array(ports),
@@ -31,7 +38,7 @@ enum Fixtures {
         if !lbIngress.isEmpty {
             obj["status"] = ["loadBalancer": ["ingress": .array(lbIngress.map { ["ip": .string($0)] })]]
         }
-        return Service(obj)
+        return obj
     }
 
     static func port(_ name: String, _ port: Int, proto: String = "TCP", nodePort: Int? = nil) -> JSON {

@@ -1,0 +1,135 @@
+import KubeAPI
+
+/// Keeps a rendered `Ruleset` in step with a stream of cluster snapshots, re-rendering only the
+/// Services whose object or EndpointSlices changed (found from the snapshot change log), and reusing
+/// the other Services' sections as they are, so `diff` can skip them in O(1). The result equals
+/// `render(_:)` of the same snapshot (warnings may come in another order). Pure: the proxy feeds it
+/// snapshots in order.
+public struct RulesetMaintainer: Sendable {
+    public let node: NodeConfig
+    private let base: [Section]
+    /// Per Service (`namespace/name`): its sections per family (in `node.families` order), rendered
+    /// alone, i.e. before map keys claimed by earlier Services are taken out.
+    private var rendered: [String: [[Section]]] = [:]
+    private var warnings: [String: [RenderWarning]] = [:]
+    /// Service keys in render order: (namespace, name).
+    private var order: [String] = []
+    private var sliceOwner: [String: String] = [:]
+    private var slicesByOwner: [String: Set<String>] = [:]
+    private var applied: ClusterSnapshot?
+
+    public init(node: NodeConfig) {
+        self.node = node
+        base = node.families.map { TableBuilder(family: $0, node: node).baseSection() }
+    }
+
+    /// The ruleset for `snapshot`.
+    public mutating func apply(_ snapshot: ClusterSnapshot) -> Ruleset {
+        var owners = Set<String>()
+        if let previous = applied, previous.synced == snapshot.synced {
+            owners = snapshot.changedKeys(.service, since: previous)
+            for k in snapshot.changedKeys(.endpointSlice, since: previous) {
+                if let old = sliceOwner.removeValue(forKey: k) {
+                    owners.insert(old)
+                    slicesByOwner[old]?.remove(k)
+                    if slicesByOwner[old]?.isEmpty == true { slicesByOwner[old] = nil }
+                }
+                if let obj = snapshot[.endpointSlice][k], let owner = Self.owner(ofSlice: obj) {
+                    owners.insert(owner)
+                    sliceOwner[k] = owner
+                    slicesByOwner[owner, default: []].insert(k)
+                }
+            }
+        } else {
+            rendered = [:]
+            warnings = [:]
+            sliceOwner = [:]
+            slicesByOwner = [:]
+            for (k, obj) in snapshot[.endpointSlice] {
+                guard let owner = Self.owner(ofSlice: obj) else { continue }
+                sliceOwner[k] = owner
+                slicesByOwner[owner, default: []].insert(k)
+            }
+            owners = Set(snapshot[.service].keys)
+        }
+        applied = snapshot
+
+        var membershipChanged = order.isEmpty && !owners.isEmpty
+        for key in owners {
+            guard let obj = snapshot[.service][key] else {
+                if rendered.removeValue(forKey: key) != nil { membershipChanged = true }
+                warnings[key] = nil
+                continue
+            }
+            if rendered[key] == nil { membershipChanged = true }
+            let svc = Service(obj)
+            let slices = (slicesByOwner[key] ?? []).sorted().compactMap { snapshot[.endpointSlice][$0].map(EndpointSlice.init) }
+            let index = EndpointIndex(slices)
+            var w = Warnings()
+            rendered[key] = node.families.map { family in
+                var builder = TableBuilder(family: family, node: node, withBase: false)
+                builder.add(svc, index: index, warnings: &w)
+                return builder.table.sections
+            }
+            warnings[key] = w.list
+        }
+        if membershipChanged {
+            order = rendered.keys.sorted { a, b in Self.nameOrder(a) < Self.nameOrder(b) }
+        }
+        return assemble()
+    }
+
+    /// Base sections, then every Service's sections in order, with map keys already claimed by an
+    /// earlier Service taken out (as `render` does while it builds).
+    private func assemble() -> Ruleset {
+        var all = Warnings()
+        var tables: [Table] = []
+        for (f, family) in node.families.enumerated() {
+            var table = Table(family: family, name: node.tableName, comment: "rules for ferry service proxy", sections: [base[f]])
+            table.sections.reserveCapacity(order.count + 1)
+            var claimed: [String: String] = [:]
+            for key in order {
+                for w in warnings[key] ?? [] { all.add(w) }
+                for var section in rendered[key]?[f] ?? [] {
+                    var kept: [Element]?
+                    for (i, e) in section.elements.enumerated() {
+                        let id = "\(e.set)|\(e.key)"
+                        if let previous = claimed[id] {
+                            if previous != e.body, let title = section.title {
+                                all.add(.conflictingElement(service: Self.serviceName(ofTitle: title), map: e.set, key: e.key))
+                            }
+                            if kept == nil { kept = Array(section.elements[..<i]) }
+                            continue
+                        }
+                        claimed[id] = e.body
+                        kept?.append(e)
+                    }
+                    if let kept { section.elements = kept }
+                    table.sections.append(section)
+                }
+            }
+            tables.append(table)
+        }
+        return Ruleset(tableName: node.tableName, tables: tables, warnings: all.list)
+    }
+
+    /// `ns/name` of a section title `ns/name:port/proto` (or `ns/name/proto`).
+    static func serviceName(ofTitle title: String) -> String {
+        let parts = title.split(separator: "/", maxSplits: 2)
+        guard parts.count >= 2 else { return title }
+        let name = parts[1].split(separator: ":", maxSplits: 1)[0]
+        return "\(parts[0])/\(name)"
+    }
+
+    static func nameOrder(_ key: String) -> (Substring, Substring) {
+        guard let slash = key.firstIndex(of: "/") else { return ("", key[...]) }
+        return (key[..<slash], key[key.index(after: slash)...])
+    }
+
+    static func owner(ofSlice obj: JSON) -> String? {
+        guard let ns = obj.at("metadata", "namespace")?.stringValue,
+            let svc = obj.at("metadata", "labels", "kubernetes.io/service-name")?.stringValue, !svc.isEmpty
+        else { return nil }
+        return "\(ns)/\(svc)"
+    }
+}
