@@ -137,6 +137,87 @@ struct ServiceProxyEndToEndTests {
         r = try netns(["nft", "list", "tables"])
         #expect(!r.stdout.contains("ferry"), "\(r)")
     }
+
+    @Test("traffic from a client namespace over a veth: ClusterIP, NodePort, LoadBalancer with source ranges, affinity, refusal",
+          .enabled(if: canUseNetns(), "needs root, iproute2 and nftables"), arguments: ["nftables", "userspace"])
+    func fromAClientNamespace(mode: String) throws {
+        let node = try NetnsNode(proxyMode: mode)
+        defer { node.close() }
+        _ = try node.attachClient()
+        var r = try node.kubectl(["apply", "-f", "-"], stdin: seedService)
+        #expect(r.status == 0, "\(r)")
+        for i in 1...2 {
+            let dir = node.base + "/www-\(i)"
+            try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+            try "web-\(i)\n".write(toFile: dir + "/id", atomically: true, encoding: .utf8)
+            try node.startPod("web-\(i)", labels: "app=nginx", port: "http:80", script: "cd \(dir) && exec python3 -m http.server $PORT --bind $POD_IP")
+        }
+        #expect(eventually(timeout: 30) { node.endpoints("nginx").count == 2 }, "\(node.server.log.suffix(2000))")
+        let clusterIP = try node.kubectl(["get", "svc", "nginx", "-o", "jsonpath={.spec.clusterIP}"]).stdout
+
+        func get(_ url: String, timeout: Int = 2) -> (status: Int32, body: String) {
+            let c = try? node.fromClient(["curl", "-s", "-m", String(timeout), url])
+            return (c?.status ?? -1, c?.stdout.trimmingCharacters(in: .whitespacesAndNewlines) ?? "")
+        }
+        func bothBackends(_ url: String) -> Set<String> {
+            var seen = Set<String>()
+            _ = eventually(timeout: 20) {
+                let b = get(url).body
+                if !b.isEmpty { seen.insert(b) }
+                return seen.isSuperset(of: ["web-1", "web-2"])
+            }
+            return seen
+        }
+        #expect(bothBackends("http://\(clusterIP):80/id") == ["web-1", "web-2"], "\(node.server.log.suffix(2000))")
+
+        r = try node.kubectl(["patch", "svc", "nginx", "-p", #"{"spec":{"type":"LoadBalancer"}}"#])
+        #expect(r.status == 0, "\(r)")
+        let nodePort = try node.kubectl(["get", "svc", "nginx", "-o", "jsonpath={.spec.ports[0].nodePort}"]).stdout
+        var lbIP = ""
+        #expect(eventually(timeout: 20) {
+            lbIP = (try? node.kubectl(["get", "svc", "nginx", "-o", "jsonpath={.status.loadBalancer.ingress[0].ip}"]).stdout) ?? ""
+            return lbIP.hasPrefix("192.168.78.")
+        })
+        #expect(bothBackends("http://192.168.77.1:\(nodePort)/id") == ["web-1", "web-2"])
+        #expect(bothBackends("http://\(lbIP):80/id") == ["web-1", "web-2"])
+
+        // loadBalancerSourceRanges (nftables mode): the client (192.168.90.2) outside them is dropped on
+        // the LB IP; NodePorts are not subject to them; inside them it is let through again.
+        if mode == "nftables" {
+        r = try node.kubectl(["patch", "svc", "nginx", "-p", #"{"spec":{"loadBalancerSourceRanges":["192.168.91.0/24"]}}"#])
+        #expect(r.status == 0, "\(r)")
+        #expect(eventually(timeout: 10) { get("http://\(lbIP):80/id", timeout: 1).status == 28 }, "LB IP still reachable from outside the source ranges")
+        #expect(get("http://192.168.77.1:\(nodePort)/id").body.hasPrefix("web-"))
+        r = try node.kubectl(["patch", "svc", "nginx", "-p", #"{"spec":{"loadBalancerSourceRanges":["192.168.90.0/24"]}}"#])
+        #expect(r.status == 0, "\(r)")
+        #expect(eventually(timeout: 10) { get("http://\(lbIP):80/id").body.hasPrefix("web-") })
+        }
+
+        // ClientIP affinity from the client.
+        r = try node.kubectl(["patch", "svc", "nginx", "-p", #"{"spec":{"sessionAffinity":"ClientIP"}}"#])
+        #expect(r.status == 0, "\(r)")
+        #expect(eventually(timeout: 10) { Set((0..<8).map { _ in get("http://\(clusterIP):80/id").body }).count == 1 }, "affinity did not stick")
+
+        // Scale to zero: every entry point refuses at once.
+        node.stopPod("web-1")
+        node.stopPod("web-2")
+        #expect(eventually(timeout: 20) { node.endpoints("nginx").isEmpty })
+        for url in ["http://\(clusterIP):80/id", "http://192.168.77.1:\(nodePort)/id", "http://\(lbIP):80/id"] {
+            var refused = false
+            var last = ""
+            _ = eventually(timeout: 10) {
+                let started = Date()
+                let status = get(url, timeout: 3).status
+                let took = Date().timeIntervalSince(started)
+                last = "curl exit \(status) after \(String(format: "%.2f", took)) s"
+                // nftables rejects (7: could not connect); the userspace listener stays bound while the
+                // Service exists and closes an accepted connection at once (52/56), as in the test below.
+                refused = (mode == "nftables" ? [7] : [7, 52, 56]).contains(status) && took < 1.5
+                return refused
+            }
+            #expect(refused, "\(url) was not refused at once: \(last)")
+        }
+    }
 }
 
 /// A private network namespace acting as the node: loopback up, node address 192.168.77.1 on it,
@@ -189,10 +270,44 @@ final class NetnsNode: @unchecked Sendable {
                         "-o", "jsonpath={.items[*].endpoints[*].addresses[0]}"]).stdout) ?? "").split(separator: " ").map(String.init)
     }
 
+    /// A "client" namespace joined to the node by a veth pair (node 192.168.90.1, client 192.168.90.2,
+    /// the client's default route via the node), so traffic arrives from outside: prerouting DNAT,
+    /// forwarding, and replies from loopback Pods (hence `route_localnet` on the node side).
+    var client: String?
+
+    func attachClient() throws -> String {
+        let c = name + "-c"
+        let suffix = String(name.suffix(6))
+        let (nodeSide, clientSide) = ("fn" + suffix, "fc" + suffix)
+        guard try run(ip, ["netns", "add", c]).status == 0 else { throw HarnessError("cannot create netns \(c)") }
+        client = c
+        for args in [
+            ["link", "add", nodeSide, "netns", name, "type", "veth", "peer", "name", clientSide, "netns", c],
+            ["-n", name, "addr", "add", "192.168.90.1/24", "dev", nodeSide], ["-n", name, "link", "set", nodeSide, "up"],
+            ["-n", c, "link", "set", "lo", "up"], ["-n", c, "addr", "add", "192.168.90.2/24", "dev", clientSide],
+            ["-n", c, "link", "set", clientSide, "up"], ["-n", c, "route", "add", "default", "via", "192.168.90.1"],
+        ] {
+            let r = try run(ip, args)
+            guard r.status == 0 else { throw HarnessError("ip \(args.joined(separator: " ")): \(r)") }
+        }
+        for key in ["net.ipv4.ip_forward", "net.ipv4.conf.all.route_localnet", "net.ipv4.conf.\(nodeSide).route_localnet"] {
+            _ = try exec(["sysctl", "-qw", "\(key)=1"])
+        }
+        return c
+    }
+
+    /// Runs a command in the client namespace.
+    func fromClient(_ args: [String], timeout: Double = 30) throws -> CommandResult {
+        guard let client else { throw HarnessError("no client namespace") }
+        return try run(ip, ["netns", "exec", client] + args, timeout: timeout)
+    }
+
     func close() {
         pods.values.forEach { $0.stop() }
         pods = [:]
         server?.stop()
+        if let client { _ = try? run(ip, ["netns", "del", client]) }
+        client = nil
         _ = try? run(ip, ["netns", "del", name])
     }
 
