@@ -290,8 +290,10 @@ final class NetnsNode: @unchecked Sendable {
             let r = try run(ip, args)
             guard r.status == 0 else { throw HarnessError("ip \(args.joined(separator: " ")): \(r)") }
         }
-        for key in ["net.ipv4.ip_forward", "net.ipv4.conf.all.route_localnet", "net.ipv4.conf.\(nodeSide).route_localnet"] {
-            _ = try exec(["sysctl", "-qw", "\(key)=1"])
+        // /proc/sys/net is per network namespace (no dependency on procps' sysctl).
+        for key in ["ipv4/ip_forward", "ipv4/conf/all/route_localnet", "ipv4/conf/\(nodeSide)/route_localnet"] {
+            let r = try exec(["sh", "-c", "echo 1 > /proc/sys/net/\(key)"])
+            guard r.status == 0 else { throw HarnessError("cannot set \(key): \(r)") }
         }
         return c
     }
