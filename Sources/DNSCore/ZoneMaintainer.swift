@@ -12,8 +12,7 @@ public struct ZoneMaintainer: Sendable {
     /// The snapshot `zone` reflects.
     public private(set) var applied: ClusterSnapshot?
     /// EndpointSlice key -> the Service it is labelled with, and the reverse.
-    var sliceOwner: [String: ServiceKey] = [:]
-    var slicesByOwner: [ServiceKey: Set<String>] = [:]
+    var ownership = SliceOwnership()
 
     public init(config: ClusterDNSConfig, podsMatter: Bool) {
         self.config = config
@@ -42,22 +41,7 @@ public struct ZoneMaintainer: Sendable {
         applied = snapshot
         if services.isEmpty && slices.isEmpty && namespaces.isEmpty && pods.isEmpty { return false }
 
-        var owners = Set<ServiceKey>()
-        for k in services {
-            if let key = Self.serviceKey(k) { owners.insert(key) }
-        }
-        for k in slices {
-            if let old = sliceOwner.removeValue(forKey: k) {
-                owners.insert(old)
-                slicesByOwner[old]?.remove(k)
-                if slicesByOwner[old]?.isEmpty == true { slicesByOwner[old] = nil }
-            }
-            if let obj = snapshot[.endpointSlice][k], let owner = Self.owner(ofSlice: obj) {
-                owners.insert(owner)
-                sliceOwner[k] = owner
-                slicesByOwner[owner, default: []].insert(k)
-            }
-        }
+        let owners = Set(services.union(ownership.update(slices, in: snapshot)).compactMap(Self.serviceKey))
         var z = zone
         if !owners.isEmpty { z = z.updatingServices(owners.map { entry(for: $0, in: snapshot) }, serial: serial) }
         if namespacesWatched ? !namespaces.isEmpty : !(services.isEmpty && slices.isEmpty && pods.isEmpty) {
@@ -69,18 +53,7 @@ public struct ZoneMaintainer: Sendable {
     }
 
     mutating func rebuild(_ snapshot: ClusterSnapshot, serial: UInt32, namespacesWatched: Bool) {
-        sliceOwner = [:]
-        slicesByOwner = [:]
-        var owners = Set<ServiceKey>()
-        for k in snapshot[.service].keys {
-            if let key = Self.serviceKey(k) { owners.insert(key) }
-        }
-        for (k, obj) in snapshot[.endpointSlice] {
-            guard let owner = Self.owner(ofSlice: obj) else { continue }
-            owners.insert(owner)
-            sliceOwner[k] = owner
-            slicesByOwner[owner, default: []].insert(k)
-        }
+        let owners = Set(ownership.rebuild(snapshot).union(snapshot[.service].keys).compactMap(Self.serviceKey))
         var z = ClusterZone(config: config, namespaces: [], serial: serial, synced: true)
             .updatingNamespaces(Self.namespaces(snapshot, watched: namespacesWatched))
         z.updateServices(owners.map { entry(for: $0, in: snapshot) })
@@ -91,20 +64,13 @@ public struct ZoneMaintainer: Sendable {
 
     func entry(for key: ServiceKey, in snapshot: ClusterSnapshot) -> (key: ServiceKey, service: Service?, slices: [EndpointSlice]) {
         let service = snapshot[.service]["\(key.namespace)/\(key.name)"].map(Service.init)
-        let slices = (slicesByOwner[key] ?? []).compactMap { snapshot[.endpointSlice][$0].map(EndpointSlice.init) }
+        let slices = (ownership.slices["\(key.namespace)/\(key.name)"] ?? []).compactMap { snapshot[.endpointSlice][$0].map(EndpointSlice.init) }
         return (key, service, slices)
     }
 
     static func serviceKey(_ snapshotKey: String) -> ServiceKey? {
         guard let slash = snapshotKey.firstIndex(of: "/") else { return nil }
         return ServiceKey(namespace: String(snapshotKey[..<slash]), name: String(snapshotKey[snapshotKey.index(after: slash)...]))
-    }
-
-    static func owner(ofSlice obj: JSON) -> ServiceKey? {
-        guard let ns = obj.at("metadata", "namespace")?.stringValue,
-            let svc = obj.at("metadata", "labels", "kubernetes.io/service-name")?.stringValue, !svc.isEmpty
-        else { return nil }
-        return ServiceKey(namespace: ns, name: svc)
     }
 
     /// Existing namespaces: the Namespace objects when watched, else inferred from the objects.

@@ -14,8 +14,7 @@ public struct RulesetMaintainer: Sendable {
     private var warnings: [String: [RenderWarning]] = [:]
     /// Service keys in render order: (namespace, name).
     private var order: [String] = []
-    private var sliceOwner: [String: String] = [:]
-    private var slicesByOwner: [String: Set<String>] = [:]
+    private var ownership = SliceOwnership()
     private var applied: ClusterSnapshot?
 
     public init(node: NodeConfig) {
@@ -28,28 +27,11 @@ public struct RulesetMaintainer: Sendable {
         var owners = Set<String>()
         if let previous = applied, previous.synced == snapshot.synced {
             owners = snapshot.changedKeys(.service, since: previous)
-            for k in snapshot.changedKeys(.endpointSlice, since: previous) {
-                if let old = sliceOwner.removeValue(forKey: k) {
-                    owners.insert(old)
-                    slicesByOwner[old]?.remove(k)
-                    if slicesByOwner[old]?.isEmpty == true { slicesByOwner[old] = nil }
-                }
-                if let obj = snapshot[.endpointSlice][k], let owner = Self.owner(ofSlice: obj) {
-                    owners.insert(owner)
-                    sliceOwner[k] = owner
-                    slicesByOwner[owner, default: []].insert(k)
-                }
-            }
+                .union(ownership.update(snapshot.changedKeys(.endpointSlice, since: previous), in: snapshot))
         } else {
             rendered = [:]
             warnings = [:]
-            sliceOwner = [:]
-            slicesByOwner = [:]
-            for (k, obj) in snapshot[.endpointSlice] {
-                guard let owner = Self.owner(ofSlice: obj) else { continue }
-                sliceOwner[k] = owner
-                slicesByOwner[owner, default: []].insert(k)
-            }
+            ownership.rebuild(snapshot)
             owners = Set(snapshot[.service].keys)
         }
         applied = snapshot
@@ -63,7 +45,7 @@ public struct RulesetMaintainer: Sendable {
             }
             if rendered[key] == nil { membershipChanged = true }
             let svc = Service(obj)
-            let slices = (slicesByOwner[key] ?? []).sorted().compactMap { snapshot[.endpointSlice][$0].map(EndpointSlice.init) }
+            let slices = (ownership.slices[key] ?? []).sorted().compactMap { snapshot[.endpointSlice][$0].map(EndpointSlice.init) }
             let index = EndpointIndex(slices)
             var w = Warnings()
             rendered[key] = node.families.map { family in
@@ -126,10 +108,4 @@ public struct RulesetMaintainer: Sendable {
         return (key[..<slash], key[key.index(after: slash)...])
     }
 
-    static func owner(ofSlice obj: JSON) -> String? {
-        guard let ns = obj.at("metadata", "namespace")?.stringValue,
-            let svc = obj.at("metadata", "labels", "kubernetes.io/service-name")?.stringValue, !svc.isEmpty
-        else { return nil }
-        return "\(ns)/\(svc)"
-    }
 }

@@ -178,6 +178,13 @@ struct DNSEndToEndTests {
             func short(_ q: [String]) throws -> [String] { try digShort(dnsPort, proto + q) }
             func status(_ q: [String]) throws -> String { try digStatus(dnsPort, proto + q) }
             func records(_ q: [String]) throws -> [[String]] { try digRecords(dnsPort, proto + q) }
+            /// A negative answer: `status`, no answer records, AA, and the zone's SOA in authority.
+            func expectNegative(_ q: [String], status: String) throws {
+                let out = try dig(dnsPort, proto + q)
+                #expect(out.contains("status: \(status)") && out.contains("ANSWER: 0,") && out.contains("flags: qr aa"), "\(q): \(out)")
+                let soa = try digRecords(dnsPort, proto + q, section: "+authority")
+                #expect(soa.count == 1 && isNegativeSOA(soa[0], zone: z, ttl: 30), "\(q): \(soa)")
+            }
             #expect(try short(["dns-version.\(z)", "TXT"]) == ["\"1.1.0\""])  // S1
             #expect(try short(["svc1.testns.svc.\(z)", "A"]) == [svc1])  // S2
             #expect(try short(["svc6.testns.svc.\(z)", "AAAA"]) == [svc6])  // S3
@@ -227,10 +234,7 @@ struct DNSEndToEndTests {
                 ["svc1.testns.svc.\(z)", "HINFO"], ["svc1.testns.svc.\(z)", "SOA"], ["svc1.testns.svc.\(z)", "PTR"],
                 [z, "A"], ["svc.\(z)", "A"], ["pod.\(z)", "A"], ["testns.svc.\(z)", "A"], ["ext.testns.svc.\(z)", "SRV"],
             ] {
-                let out = try dig(dnsPort, proto + q)
-                #expect(out.contains("status: NOERROR") && out.contains("ANSWER: 0,") && out.contains("flags: qr aa"), "\(q): \(out)")
-                let soa = try digRecords(dnsPort, proto + q, section: "+authority")
-                #expect(soa.count == 1 && isNegativeSOA(soa[0], zone: z, ttl: 30), "\(q): \(soa)")
+                try expectNegative(q, status: "NOERROR")
             }
             // §1.3 NXDOMAIN, also with AA and the SOA: unknown service, namespace, label, endpoint; too many
             // labels; a child of an ExternalName; an SRV whose _port/_proto matches no port; a search-path miss.
@@ -240,10 +244,7 @@ struct DNSEndToEndTests {
                 ["_https._tcp.svc1.testns.svc.\(z)", "SRV"], ["_http._udp.svc1.testns.svc.\(z)", "SRV"],
                 ["svc1.testns.svc.\(z).testns.svc.\(z)", "A"], ["hdlsempty.testns.svc.\(z)", "A"],
             ] {
-                let out = try dig(dnsPort, proto + q)
-                #expect(out.contains("status: NXDOMAIN") && out.contains("flags: qr aa"), "\(q): \(out)")
-                let soa = try digRecords(dnsPort, proto + q, section: "+authority")
-                #expect(soa.count == 1 && isNegativeSOA(soa[0], zone: z, ttl: 30), "\(q): \(soa)")
+                try expectNegative(q, status: "NXDOMAIN")
             }
             // NS at the apex, with the kube-dns ClusterIP (the tenth address of the service CIDR) as glue.
             #expect(try records([z, "NS"]) == [["\(z).", "30", "IN", "NS", "ns.dns.\(z)."]])
