@@ -187,7 +187,9 @@ final class FerryServerProcess: @unchecked Sendable {
     /// Stops the server (SIGTERM by default), escalating to SIGKILL after 15 s so a test never hangs.
     func stop(signal: Int32 = SIGTERM) {
         if !stopChild(process, signal: signal, timeout: 15) {
-            Issue.record("ferry server did not exit within 15 s of signal \(signal)")
+            // The server's last log lines (it logs its shutdown steps) show which part held on.
+            let log = (try? String(contentsOfFile: logPath, encoding: .utf8)) ?? ""
+            Issue.record("ferry server did not exit within 15 s of signal \(signal); log ends:\n\(log.suffix(3000))")
         }
     }
 
