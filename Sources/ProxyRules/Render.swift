@@ -25,6 +25,24 @@ struct Warnings {
     mutating func add(_ w: RenderWarning) { if seen.insert(w).inserted { list.append(w) } }
 }
 
+/// Map keys already taken in one table: a key is only added once per map (a second, different value
+/// for the same key would make the kernel reject the whole transaction); the first Service keeps it.
+struct ElementClaims {
+    /// `set|key` -> element body.
+    private var claimed: [String: String] = [:]
+
+    /// Whether `e` is the first for its key; warns when an earlier one has a different value.
+    mutating func claim(_ e: Element, for service: String, warnings: inout Warnings) -> Bool {
+        let id = "\(e.set)|\(e.key)"
+        if let previous = claimed[id] {
+            if previous != e.body { warnings.add(.conflictingElement(service: service, map: e.set, key: e.key)) }
+            return false
+        }
+        claimed[id] = e.body
+        return true
+    }
+}
+
 /// The well-known object names shared by the base section and the per-service rules.
 enum Names {
     static let clusterIPs = "cluster-ips"
@@ -42,9 +60,7 @@ struct TableBuilder {
     let family: IPFamily
     let node: NodeConfig
     private(set) var table: Table
-    /// `set|key` -> element body, so a key is only added once per map (a second, different value for the
-    /// same key would make the kernel reject the whole transaction).
-    private var claimed: [String: String] = [:]
+    private var claims = ElementClaims()
 
     /// `withBase: false` renders Service sections only (`RulesetMaintainer` renders one Service at a time).
     init(family: IPFamily, node: NodeConfig, withBase: Bool = true) {
@@ -298,13 +314,7 @@ struct TableBuilder {
         var elements: [Element] = []
         func element(_ set: String, _ key: String, _ value: String?, comment: String? = nil) {
             let e = Element(set: set, key: key, value: value, comment: comment)
-            let id = "\(set)|\(key)"
-            if let previous = claimed[id] {
-                if previous != e.body { warnings.add(.conflictingElement(service: p.serviceName, map: set, key: key)) }
-                return
-            }
-            claimed[id] = e.body
-            elements.append(e)
+            if claims.claim(e, for: p.serviceName, warnings: &warnings) { elements.append(e) }
         }
         let portKey = "\(p.proto) . \(p.port)"
         element(Names.clusterIPs, p.clusterIP, nil)

@@ -25,6 +25,7 @@ public struct RulesetMaintainer: Sendable {
     /// The ruleset for `snapshot`.
     public mutating func apply(_ snapshot: ClusterSnapshot) -> Ruleset {
         var owners = Set<String>()
+        var membershipChanged = false
         if let previous = applied, previous.synced == snapshot.synced {
             owners = snapshot.changedKeys(.service, since: previous)
                 .union(ownership.update(snapshot.changedKeys(.endpointSlice, since: previous), in: snapshot))
@@ -33,10 +34,10 @@ public struct RulesetMaintainer: Sendable {
             warnings = [:]
             ownership.rebuild(snapshot)
             owners = Set(snapshot[.service].keys)
+            membershipChanged = true
         }
         applied = snapshot
 
-        var membershipChanged = order.isEmpty && !owners.isEmpty
         for key in owners {
             guard let obj = snapshot[.service][key] else {
                 if rendered.removeValue(forKey: key) != nil { membershipChanged = true }
@@ -69,21 +70,17 @@ public struct RulesetMaintainer: Sendable {
         for (f, family) in node.families.enumerated() {
             var table = Table(family: family, name: node.tableName, comment: "rules for ferry service proxy", sections: [base[f]])
             table.sections.reserveCapacity(order.count + 1)
-            var claimed: [String: String] = [:]
+            var claims = ElementClaims()
             for key in order {
                 for w in warnings[key] ?? [] { all.add(w) }
                 for var section in rendered[key]?[f] ?? [] {
+                    // Sections keep their storage (so `diff` compares them in O(1)) unless a key is taken.
                     var kept: [Element]?
                     for (i, e) in section.elements.enumerated() {
-                        let id = "\(e.set)|\(e.key)"
-                        if let previous = claimed[id] {
-                            if previous != e.body, let title = section.title {
-                                all.add(.conflictingElement(service: Self.serviceName(ofTitle: title), map: e.set, key: e.key))
-                            }
+                        guard claims.claim(e, for: key, warnings: &all) else {
                             if kept == nil { kept = Array(section.elements[..<i]) }
                             continue
                         }
-                        claimed[id] = e.body
                         kept?.append(e)
                     }
                     if let kept { section.elements = kept }
@@ -95,17 +92,8 @@ public struct RulesetMaintainer: Sendable {
         return Ruleset(tableName: node.tableName, tables: tables, warnings: all.list)
     }
 
-    /// `ns/name` of a section title `ns/name:port/proto` (or `ns/name/proto`).
-    static func serviceName(ofTitle title: String) -> String {
-        let parts = title.split(separator: "/", maxSplits: 2)
-        guard parts.count >= 2 else { return title }
-        let name = parts[1].split(separator: ":", maxSplits: 1)[0]
-        return "\(parts[0])/\(name)"
-    }
-
     static func nameOrder(_ key: String) -> (Substring, Substring) {
         guard let slash = key.firstIndex(of: "/") else { return ("", key[...]) }
         return (key[..<slash], key[key.index(after: slash)...])
     }
-
 }
