@@ -60,10 +60,7 @@ enum Expr: Hashable {
             if let dreg { a.put(3, be32: dreg) }
         case .verdict(let v, let chain):
             a.put(1, be32: 0)
-            a.nest(2) { d in d.nest(2) { v2 in
-                v2.put(1, be32: UInt32(bitPattern: v.rawValue))
-                if let chain { v2.put(2, string: chain) }
-            } }
+            a.putVerdict(2, v, chain: chain)
         case .immediate(let dreg, let data):
             a.put(1, be32: dreg); a.nest(2) { $0.put(1, data) }
         case .numgen(let dreg, let modulus):

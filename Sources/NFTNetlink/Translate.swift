@@ -170,10 +170,7 @@ private struct Line {
             a.nest(3) { list in list.nest(1) { e in
                 e.nest(1) { $0.put(1, key) }
                 if verb == "add", case .verdict(let v, let chain)? = verdict {
-                    e.nest(2) { d in d.nest(2) { vv in
-                        vv.put(1, be32: UInt32(bitPattern: v.rawValue))
-                        if let chain { vv.put(2, string: chain) }
-                    } }
+                    e.putVerdict(2, v, chain: chain)
                 }
                 if verb == "add", let comment { e.put(6, udataString(type: 0, comment)) }
             } }
@@ -261,7 +258,7 @@ private struct Line {
         a.put(2, string: name)
         a.put(3, be32: flags)
         a.put(4, be32: keyType)
-        a.put(5, be32: UInt32(keys: keyLen))
+        a.put(5, be32: UInt32(keyLen))
         if isMap { a.put(6, be32: 0xFFFF_FF00) }  // NFT_DATA_VERDICT
         a.put(10, be32: id)
         if let timeoutMS { a.put(11, be64: timeoutMS) }
@@ -525,5 +522,4 @@ extension UInt32 {
         guard let v = s.hasPrefix("0x") ? UInt32(s.dropFirst(2), radix: 16) : UInt32(s) else { return nil }
         self = v
     }
-    init(keys len: Int) { self = UInt32(len) }
 }

@@ -46,6 +46,15 @@ struct Attrs {
         put(type | 0x8000, inner.bytes)
     }
 
+    /// `type` holding nft data that is a verdict (NFTA_DATA_VERDICT: code, and the chain of a jump
+    /// or goto): an immediate's data or a map element's value.
+    mutating func putVerdict(_ type: UInt16, _ v: NFT.Verdict, chain: String?) {
+        nest(type) { d in d.nest(2) { vv in
+            vv.put(1, be32: UInt32(bitPattern: v.rawValue))
+            if let chain { vv.put(2, string: chain) }
+        } }
+    }
+
     private mutating func appendHost16(_ v: UInt16) {
         bytes.append(UInt8(truncatingIfNeeded: v))
         bytes.append(UInt8(truncatingIfNeeded: v >> 8))

@@ -13,8 +13,6 @@ import Synchronization
 public final class NetlinkApplier: RuleApplier, Sendable {
     private let socket: Mutex<NetlinkSocket>
     private let fallback: any RuleApplier
-    private let translated = Atomic<Int>(0)
-    private let fellBack = Atomic<Int>(0)
 
     /// Opens the netlink socket; throws when the kernel refuses (no CAP_NET_ADMIN, no nf_tables).
     public init(fallback: any RuleApplier) throws {
@@ -22,21 +20,16 @@ public final class NetlinkApplier: RuleApplier, Sendable {
         self.fallback = fallback
     }
 
-    /// Transactions sent over netlink and handed to the fallback so far.
-    public var counts: (netlink: Int, fallback: Int) { (translated.load(ordering: .relaxed), fellBack.load(ordering: .relaxed)) }
-
     public func apply(script: String) async throws {
         let batch: NFTBatch
         do {
             batch = try translate(script: script)
         } catch {
-            fellBack.wrappingAdd(1, ordering: .relaxed)
             try await fallback.apply(script: script)
             return
         }
         guard !batch.messages.isEmpty else { return }
         try socket.withLock { try $0.send(batch) }
-        translated.wrappingAdd(1, ordering: .relaxed)
     }
 }
 
