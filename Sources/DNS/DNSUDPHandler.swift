@@ -111,14 +111,6 @@ struct ZoneAnswerCache {
         var id: UInt16
         var type: RRType
         var rcode: DNSRCode
-
-        /// The answer with the query's ID.
-        var reply: [UInt8] {
-            var r = Array(answer)
-            r[0] = UInt8(id >> 8)
-            r[1] = UInt8(id & 0xFF)
-            return r
-        }
     }
 
     /// About 150 bytes of query and answer per entry: ~10 MiB per channel when full.

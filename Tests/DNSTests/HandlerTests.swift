@@ -173,6 +173,16 @@ let malformedWithHeader: [UInt8] = [0xAB, 0xCD, 0x01, 0x00, 0, 1, 0, 0, 0, 0, 0,
     }
 }
 
+extension ZoneAnswerCache.Hit {
+    /// The answer as the handler sends it: with the query's ID.
+    var reply: [UInt8] {
+        var r = Array(answer)
+        r[0] = UInt8(id >> 8)
+        r[1] = UInt8(id & 0xFF)
+        return r
+    }
+}
+
 /// The per-channel cache of zone answers: byte-identical to a fresh answer, never stale.
 @Suite struct ZoneAnswerCacheTests {
     let client = try! SocketAddress(ipAddress: "10.244.0.7", port: 40000)

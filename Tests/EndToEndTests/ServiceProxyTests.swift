@@ -146,12 +146,7 @@ struct ServiceProxyEndToEndTests {
         _ = try node.attachClient()
         var r = try node.kubectl(["apply", "-f", "-"], stdin: seedService)
         #expect(r.status == 0, "\(r)")
-        for i in 1...2 {
-            let dir = node.base + "/www-\(i)"
-            try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
-            try "web-\(i)\n".write(toFile: dir + "/id", atomically: true, encoding: .utf8)
-            try node.startPod("web-\(i)", labels: "app=nginx", port: "http:80", script: "cd \(dir) && exec python3 -m http.server $PORT --bind $POD_IP")
-        }
+        try node.startWebPods(2)
         #expect(eventually(timeout: 30) { node.endpoints("nginx").count == 2 }, "\(node.server.log.suffix(2000))")
         let clusterIP = try node.kubectl(["get", "svc", "nginx", "-o", "jsonpath={.spec.clusterIP}"]).stdout
 
@@ -263,6 +258,17 @@ final class NetnsNode: @unchecked Sendable {
     }
 
     func stopPod(_ pod: String) { pods.removeValue(forKey: pod)?.stop() }
+
+    /// Pods `web-1` ... `web-n` for the seed Service (`app=nginx`, port `http`), each answering
+    /// `/id` with its name.
+    func startWebPods(_ n: Int) throws {
+        for i in 1...n {
+            let dir = base + "/www-\(i)"
+            try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+            try "web-\(i)\n".write(toFile: dir + "/id", atomically: true, encoding: .utf8)
+            try startPod("web-\(i)", labels: "app=nginx", port: "http:80", script: "cd \(dir) && exec python3 -m http.server $PORT --bind $POD_IP")
+        }
+    }
 
     /// Ready endpoint addresses of a Service.
     func endpoints(_ service: String) -> [String] {
@@ -387,12 +393,7 @@ struct ServiceProxyUDPEndToEndTests {
         defer { node.close() }
         var r = try node.kubectl(["apply", "-f", "-"], stdin: seedService)
         #expect(r.status == 0, "\(r)")
-        for i in 1...2 {
-            let dir = node.base + "/www-\(i)"
-            try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
-            try "web-\(i)\n".write(toFile: dir + "/id", atomically: true, encoding: .utf8)
-            try node.startPod("web-\(i)", labels: "app=nginx", port: "http:80", script: "cd \(dir) && exec python3 -m http.server $PORT --bind $POD_IP")
-        }
+        try node.startWebPods(2)
         #expect(eventually(timeout: 30) { node.endpoints("nginx").count == 2 })
         r = try node.kubectl(["patch", "svc", "nginx", "-p", #"{"spec":{"type":"NodePort"}}"#])
         #expect(r.status == 0, "\(r)")
